@@ -1,0 +1,58 @@
+"""Command-line entry point `echo-cxr`: thin typer commands that build configs and call the library.
+
+Each sub-command lives in its own module and is registered here. Errors of type ``EchoError``
+(bad input) print one line and exit with code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from echo_cxr.errors import EchoError
+
+EXIT_BAD_INPUT = 2
+
+app = typer.Typer(
+    name="echo-cxr",
+    help="ECHO chest X-ray report generation (block-diffusion Qwen2.5-VL).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from echo_cxr.cli import generate, phantom
+
+    generate.register(app)
+    phantom.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; map ``EchoError`` to a one-line message and exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:
+        args.remove("--debug")
+    _register()
+    try:
+        app(args=args, prog_name="echo-cxr", standalone_mode=False)
+    except EchoError as err:
+        if debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except (typer.Exit, SystemExit) as done:
+        code = getattr(done, "exit_code", getattr(done, "code", 0))
+        sys.exit(code or 0)
+    except Exception as err:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(EXIT_BAD_INPUT)
+        if isinstance(err, click.exceptions.Abort):
+            sys.exit(1)
+        raise
