@@ -5,6 +5,7 @@ also loads with ``trust_remote_code`` under the release's calling convention.
 """
 
 from echo_cxr.model.bundle import LoadedModel, ModelDefaults
+from echo_cxr.model.checkpoint import save_checkpoint
 from echo_cxr.model.loading import load
 
-__all__ = ["LoadedModel", "ModelDefaults", "load"]
+__all__ = ["LoadedModel", "ModelDefaults", "load", "save_checkpoint"]

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import torch
 
+from echo_cxr.model.remote.modeling_echo import release_mask_to_bool
+
+__all__ = ["block_causal_mask", "block_index", "causal_mask", "release_mask_to_bool"]
+
 
 def block_index(canvas_index: torch.Tensor, block_length: int) -> torch.Tensor:
     """Block of each canvas position: blocks of ``block_length`` counted from position 0."""
@@ -37,15 +41,3 @@ def block_causal_mask(query_index: torch.Tensor, key_valid: torch.Tensor, block_
 def causal_mask(query_index: torch.Tensor, key_valid: torch.Tensor) -> torch.Tensor:
     """Plain causal mask (the AR model): block-causal with blocks of one token."""
     return block_causal_mask(query_index, key_valid, 1)
-
-
-def release_mask_to_bool(mask: torch.Tensor) -> torch.Tensor:
-    """Convert a release-style 4D float mask to bool ``True = attend``.
-
-    The release passes 0/1 float masks (1 = attend); other code passes additive 0/-inf masks.
-    A mask holding only 0 and 1 with at least one 1 is read as 0/1; anything else as additive.
-    """
-    if mask.dtype == torch.bool:
-        return mask
-    is_binary = bool(((mask == 0) | (mask == 1)).all()) and bool((mask == 1).any())
-    return mask.bool() if is_binary else mask == 0
