@@ -23,6 +23,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """ECHO chest X-ray report generation (block-diffusion Qwen2.5-VL)."""
+
+
 def _register() -> None:
     from echo_cxr.cli import generate, phantom
 
@@ -38,21 +43,9 @@ def main(argv: list[str] | None = None) -> None:
         args.remove("--debug")
     _register()
     try:
-        app(args=args, prog_name="echo-cxr", standalone_mode=False)
+        app(args=args, prog_name="echo-cxr")  # usage errors: click prints them and exits with 2
     except EchoError as err:
         if debug:
             raise
         print(f"error: {err}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    except (typer.Exit, SystemExit) as done:
-        code = getattr(done, "exit_code", getattr(done, "code", 0))
-        sys.exit(code or 0)
-    except Exception as err:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(EXIT_BAD_INPUT)
-        if isinstance(err, click.exceptions.Abort):
-            sys.exit(1)
-        raise

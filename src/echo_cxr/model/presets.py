@@ -80,10 +80,13 @@ def parse_random_spec(spec: str) -> str:
 
 def preset_config(name: str, tokenizer):
     """A ``Qwen2_5_VLConfig`` for preset ``name`` whose special ids come from ``tokenizer``."""
+    return qwen_config(PRESETS[name].text, PRESETS[name].vision, tokenizer)
+
+
+def qwen_config(text: TextShape, vision: VisionShape, tokenizer):
+    """A ``Qwen2_5_VLConfig`` of any size (tiny models for tests and training from scratch)."""
     from transformers import Qwen2_5_VLConfig
 
-    preset = PRESETS[name]
-    text, vision = preset.text, preset.vision
     vocab = text.vocab_size or len(tokenizer)
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<|image_pad|>", "<|video_pad|>")}
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id

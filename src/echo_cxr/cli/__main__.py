@@ -1,0 +1,5 @@
+"""``python -m echo_cxr.cli``."""
+
+from echo_cxr.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""From files to report records: the library function behind ``echo-cxr generate`` (and, later,
+batch inference, the demo and the service). Builds decoding settings from a model's defaults plus
+overrides, decodes through the one decoder, and shapes the JSON record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from echo_cxr.decoding import Callbacks, DecodeConfig, DecodeResult, Study, generate
+from echo_cxr.report import parse_sections
+
+DEFAULT_MODEL_NOTICE_RANDOM = (
+    "note: no trained default model ships with this version yet; using random:tiny (random weights, "
+    "the report is noise). Pass --model PATH|HUB_ID for real weights."
+)
+DEFAULT_MODEL_SPEC = "random:tiny"
+STAT_KEYS = ("new_tokens", "forward_passes", "tokens_per_forward", "prefill_seconds", "decode_seconds",
+             "tokens_per_second", "kv_append_passes", "committed_tokens")
+
+
+def default_model() -> tuple[str, str]:
+    """The model used when none is given, and the notice to show on stderr."""
+    return DEFAULT_MODEL_SPEC, DEFAULT_MODEL_NOTICE_RANDOM
+
+
+def decode_config(bundle, **overrides) -> DecodeConfig:
+    """The model's decoding defaults, overridden by every non-None setting given."""
+    settings = {"block_length": bundle.defaults.block_length, "steps": bundle.defaults.steps,
+                "strategy": bundle.defaults.strategy, "threshold": bundle.defaults.threshold}
+    names = {f.name for f in fields(DecodeConfig)}
+    settings.update({k: v for k, v in overrides.items() if v is not None and k in names})
+    return DecodeConfig(**settings)
+
+
+def check_settings(**overrides) -> None:
+    """Validate decoding settings before a (possibly slow) model load; the block length may still
+    come from the model, so it is only checked against the steps given."""
+    names = {f.name for f in fields(DecodeConfig)}
+    given = {k: v for k, v in overrides.items() if v is not None and k in names}
+    given.setdefault("block_length", max(given.get("steps") or 1, 1))
+    DecodeConfig(**given)
+
+
+def report_record(bundle, study: Study, result: DecodeResult, config: DecodeConfig, decoder: str) -> dict:
+    """The JSON object of one report (the CLI's ``--json`` output)."""
+    findings, impression = parse_sections(result.text)
+    stats = result.stats.as_dict()
+    return {
+        "report": result.text,
+        "findings": findings,
+        "impression": impression,
+        "language": study.language,
+        "model": bundle.name,
+        "images": [str(image) for image in study.images if isinstance(image, (str, Path))],
+        "token_ids": result.token_ids,
+        "finish_reason": result.finish_reason,
+        "decoder": decoder,
+        "decoding": config.as_dict(),
+        "stats": {key: stats[key] for key in STAT_KEYS},
+    }
+
+
+def generate_reports(bundle, studies: Sequence[Study], config: DecodeConfig, decoder: str = "blockwise",
+                     callbacks: Callbacks | None = None) -> list[dict]:
+    """Decode studies and return one record per study."""
+    results = generate(bundle, studies, config, decoder=decoder, callbacks=callbacks)
+    return [report_record(bundle, s, r, config, decoder) for s, r in zip(studies, results)]
