@@ -29,10 +29,11 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from echo_cxr.cli import generate, phantom
+    from echo_cxr.cli import bench, generate, phantom
 
     generate.register(app)
     phantom.register(app)
+    bench.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,8 +35,12 @@ def generate(
     config: DecodeConfig,
     decoder: str = "blockwise",
     callbacks: Callbacks | None = None,
+    timer=None,
 ) -> list[DecodeResult]:
-    """Decode a batch of studies; one ``DecodeResult`` per study, in order."""
+    """Decode a batch of studies; one ``DecodeResult`` per study, in order.
+
+    ``timer``: an optional ``PhaseTimer`` that collects per-phase seconds (speed profiling).
+    """
     if decoder not in DECODERS:
         raise EchoError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
     if decoder != "ar" and bundle.prediction == PREDICTION_NEXT_TOKEN:
@@ -45,13 +49,14 @@ def generate(
         return []
     prompts = encode(bundle, studies)
     seeds = [config.seed if study.seed is None else study.seed for study in studies]
-    rows = DECODERS[decoder](bundle, prompts, config, seeds, callbacks)
+    extra = {} if timer is None else {"timer": timer}
+    rows = DECODERS[decoder](bundle, prompts, config, seeds, callbacks, **extra)
     return [_finish(bundle, row, config) for row in rows]
 
 
 def _finish(bundle, row, config) -> DecodeResult:
     special = bundle.special
-    ids, reason = cut_generated(row.raw_ids, special.eos, special.mask, config.max_new_tokens, config.ignore_eos)
+    ids, reason = cut_generated(row.raw_ids, special.eos, config.max_new_tokens, config.ignore_eos)
     row.stats.new_tokens = len(ids)
     return DecodeResult(
         token_ids=ids,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from echo_cxr.decoding.events import BlockEvent, Callbacks
+from echo_cxr.decoding.profile import NULL_TIMER
 from echo_cxr.decoding.rowstate import RowOutputs
 from echo_cxr.decoding.sampling import filtered_probs, make_generators, sample_tokens
 from echo_cxr.decoding.timing import now
@@ -39,7 +40,8 @@ def _prefill(model, embeds, positions, device):
     return inputs, pos, key_valid, cache
 
 
-def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None) -> list[RowOutputs]:
+def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None,
+              timer=NULL_TIMER) -> list[RowOutputs]:
     """Greedy or sampled AR decoding of a batch (left-padded prompts, rows leave at their EOS)."""
     model, special = bundle.model, bundle.special
     shifted = bundle.prediction == NEXT_TOKEN
@@ -47,12 +49,13 @@ def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None
     callbacks = callbacks or Callbacks()
     outputs = [RowOutputs() for _ in prompts]
     started = now(device)
-    embeds = embed_prompts(model, prompts)
-    rope = [prompt_positions(model, p) for p in prompts]
-    inputs, pos, key_valid, cache = _prefill(model, embeds, [r[0] for r in rope], device)
-    width = inputs.shape[1]
-    mask = causal_mask(torch.arange(width, device=device), key_valid)
-    logits = lm_forward(model, inputs, pos, mask, cache, logits_from=width - 1 if shifted else None)
+    with timer("prefill"):
+        embeds = embed_prompts(model, prompts)
+        rope = [prompt_positions(model, p) for p in prompts]
+        inputs, pos, key_valid, cache = _prefill(model, embeds, [r[0] for r in rope], device)
+        width = inputs.shape[1]
+        mask = causal_mask(torch.arange(width, device=device), key_valid)
+        logits = lm_forward(model, inputs, pos, mask, cache, logits_from=width - 1 if shifted else None)
     decode_start = now(device)
     for out in outputs:
         out.stats.prefill_seconds = decode_start - started
@@ -64,18 +67,21 @@ def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None
     eos = torch.tensor(special.eos, device=device)
     last = None  # (B,) newest token, not yet in the cache
     for t in range(config.max_new_tokens):
-        if not shifted:
-            logits = _masked_step(model, cache, key_valid, embed, mask_embed, last, next_pos)
-            if last is not None:
+        with timer("forward"):
+            if not shifted:
+                logits = _masked_step(model, cache, key_valid, embed, mask_embed, last, next_pos)
+                if last is not None:
+                    key_valid = torch.cat([key_valid, torch.ones_like(key_valid[:, :1])], 1)
+            elif t > 0:
+                past = cache.get_seq_length()
                 key_valid = torch.cat([key_valid, torch.ones_like(key_valid[:, :1])], 1)
-        elif t > 0:
-            past = cache.get_seq_length()
-            key_valid = torch.cat([key_valid, torch.ones_like(key_valid[:, :1])], 1)
-            step_mask = causal_mask(torch.arange(past, past + 1, device=device), key_valid)
-            step_pos = (next_pos - 1)[None, :, None].expand(3, -1, 1)
-            logits = lm_forward(model, embed(last[:, None]), step_pos, step_mask, cache)
-        probs = filtered_probs(logits[:, -1:], config.temperature, config.top_k, config.top_p)
-        tokens, _ = sample_tokens(probs, config.temperature, generators, torch.ones(len(requests), dtype=torch.bool))
+                step_mask = causal_mask(torch.arange(past, past + 1, device=device), key_valid)
+                step_pos = (next_pos - 1)[None, :, None].expand(3, -1, 1)
+                logits = lm_forward(model, embed(last[:, None]), step_pos, step_mask, cache)
+        with timer("sampling"):
+            probs = filtered_probs(logits[:, -1:], config.temperature, config.top_k, config.top_p)
+            tokens, _ = sample_tokens(probs, config.temperature, generators,
+                                      torch.ones(len(requests), dtype=torch.bool))
         last = tokens[:, 0]
         next_pos = next_pos + 1
         finished = (torch.isin(last, eos) & (not config.ignore_eos)) | (t + 1 == config.max_new_tokens)

@@ -17,6 +17,7 @@ import math
 import torch
 
 from echo_cxr.decoding.events import BlockEvent, Callbacks, StepEvent
+from echo_cxr.decoding.profile import NULL_TIMER
 from echo_cxr.decoding.results import BlockTrace
 from echo_cxr.decoding.rowstate import RowOutputs
 from echo_cxr.decoding.sampling import entropy, filtered_probs, make_generators, sample_tokens
@@ -83,18 +84,20 @@ def _first_block(prompts, embeds, positions, deltas, L, mask_id, device):
     return ids, fixed, fixed_embeds, pos
 
 
-def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None = None) -> list[RowOutputs]:
+def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None = None,
+                     timer=NULL_TIMER) -> list[RowOutputs]:
     """Decode a batch of encoded prompts; returns raw per-request outputs (ids, stats, traces)."""
     model, special = bundle.model, bundle.special
     device, L = model.device, config.block_length
     callbacks = callbacks or Callbacks()
     outputs = [RowOutputs() for _ in prompts]
     started = now(device)
-    embeds = embed_prompts(model, prompts)
-    rope = [prompt_positions(model, p) for p in prompts]
-    positions, deltas = [r[0] for r in rope], [r[1] for r in rope]
-    lengths = [p.length for p in prompts]
-    cache, key_valid, width = _prefill(model, embeds, positions, lengths, L, device)
+    with timer("prefill"):
+        embeds = embed_prompts(model, prompts)
+        rope = [prompt_positions(model, p) for p in prompts]
+        positions, deltas = [r[0] for r in rope], [r[1] for r in rope]
+        lengths = [p.length for p in prompts]
+        cache, key_valid, width = _prefill(model, embeds, positions, lengths, L, device)
     decode_start = now(device)
     for out in outputs:
         out.stats.prefill_seconds = decode_start - started
@@ -116,7 +119,7 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
     embed = model.get_input_embeddings()
     block = 0
     while rows.request:
-        trace = _denoise_block(model, rows, cache, config, block, special.mask, embed, callbacks)
+        trace = _denoise_block(model, rows, cache, config, block, special.mask, embed, callbacks, timer)
         generated = ~rows.fixed
         has_eos = (torch.isin(rows.ids, eos) & generated).any(-1) & (not config.ignore_eos)
         finished = has_eos | (rows.blocks_total == block + 1)
@@ -139,7 +142,8 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
             rows.keep(torch.nonzero(~finished).flatten(), cache)
         if not rows.request:
             break
-        _finish_block(model, rows, cache, config, embed)
+        with timer("kv_append"):
+            _finish_block(model, rows, cache, config, embed)
         block += 1
         _next_block(rows, block, L, special.mask)
     return outputs
@@ -149,7 +153,7 @@ def _block_embeds(rows, embed):
     return torch.where(rows.fixed[..., None], rows.fixed_embeds, embed(rows.ids))
 
 
-def _denoise_block(model, rows, cache, config, block, mask_id, embed, callbacks):
+def _denoise_block(model, rows, cache, config, block, mask_id, embed, callbacks, timer):
     """Run denoising steps until no mask is left in the current block of every row."""
     L = config.block_length
     masked = ~rows.fixed
@@ -161,15 +165,18 @@ def _denoise_block(model, rows, cache, config, block, mask_id, embed, callbacks)
     while bool(masked.any()):
         active = masked.any(-1)
         fuse = step == 0 and rows.prev_embeds is not None
-        logits = _forward_block(model, rows, cache, _block_embeds(rows, embed), fuse, L)
-        probs = filtered_probs(logits, config.temperature, config.top_k, config.top_p)
-        tokens, confidence = sample_tokens(probs, config.temperature, rows.generators, active)
-        scores = StepScores(
-            confidence.masked_fill(~masked, float("-inf")), masked, entropy(probs) if needs_entropy else None
-        )
-        commit = choose_commits(scores, config.step_quota(step), config)
-        rows.ids = torch.where(commit, tokens, rows.ids)
-        masked = masked & ~commit
+        with timer("forward"):
+            logits = _forward_block(model, rows, cache, _block_embeds(rows, embed), fuse, L)
+        with timer("sampling"):
+            probs = filtered_probs(logits, config.temperature, config.top_k, config.top_p)
+            tokens, confidence = sample_tokens(probs, config.temperature, rows.generators, active)
+        with timer("remasking"):
+            scores = StepScores(
+                confidence.masked_fill(~masked, float("-inf")), masked, entropy(probs) if needs_entropy else None
+            )
+            commit = choose_commits(scores, config.step_quota(step), config)
+            rows.ids = torch.where(commit, tokens, rows.ids)
+            masked = masked & ~commit
         rows.forwards += active.long()
         if recording:
             top_ids, top_probs = _record(logits, commit, config.record_top_k, top_ids, top_probs)

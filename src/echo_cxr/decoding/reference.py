@@ -96,7 +96,8 @@ def _decode_one(bundle, prompt, config, seed, request, callbacks) -> RowOutputs:
     return out
 
 
-def decode_reference(bundle, prompts, config, seeds, callbacks: Callbacks | None = None) -> list[RowOutputs]:
-    """Decode each prompt alone with full recomputation (slow; for tests and audits)."""
+def decode_reference(bundle, prompts, config, seeds, callbacks: Callbacks | None = None,
+                     timer=None) -> list[RowOutputs]:
+    """Decode each prompt alone with full recomputation (slow; for tests and audits; not profiled)."""
     callbacks = callbacks or Callbacks()
     return [_decode_one(bundle, p, config, s, i, callbacks) for i, (p, s) in enumerate(zip(prompts, seeds))]

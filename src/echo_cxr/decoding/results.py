@@ -57,8 +57,13 @@ class DecodeResult:
     raw_token_ids: list[int] = field(default_factory=list)  # every committed response id
 
 
-def cut_generated(ids: list[int], eos_ids: tuple[int, ...], mask_id: int, limit: int, ignore_eos: bool):
-    """Cut at the first EOS (unless ignored), at the first leftover mask, then at ``limit`` tokens."""
+def cut_generated(ids: list[int], eos_ids: tuple[int, ...], limit: int, ignore_eos: bool):
+    """Cut at the first EOS (unless ignored), then at ``limit`` tokens.
+
+    The release also cuts at the first leftover mask; this decoder leaves none (every block is
+    fully committed), and a mask id the model *predicts* is a token like any other (skipped as a
+    special token when text is made).
+    """
     reason = "length"
     cut = ids
     if not ignore_eos:
@@ -66,8 +71,6 @@ def cut_generated(ids: list[int], eos_ids: tuple[int, ...], mask_id: int, limit:
             if token in eos_ids:
                 cut, reason = ids[:index], "eos"
                 break
-    if mask_id in cut:
-        cut = cut[: cut.index(mask_id)]
     return cut[:limit], reason
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print numbers (decode speed; RAD training cost comes with training)."""

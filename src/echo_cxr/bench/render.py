@@ -1,0 +1,54 @@
+"""Rendering benchmark reports: markdown tables and the TPF-vs-quality plot (paper Fig. 1b)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from echo_cxr.decoding.profile import PHASES
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def decode_markdown(report: dict) -> str:
+    """One table row per (run, batch, mode): TPF, TPS, speed-up, phase medians."""
+    head = (f"Model `{report['model']}` ({report['dtype']}, {report['device']}; {report['machine']}), "
+            f"{report['date']}, block length {report['config']['block_length']}, "
+            f"{report['config']['max_new_tokens']} new tokens, median of {report['config']['repeats']}.\n\n")
+    columns = ["run", "batch", "mode", "L", "S", "fused", "tokens", "forwards", "TPF", "tok/s", "x AR",
+               *[f"{p} s" for p in PHASES], "overhead"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in report["results"]:
+        cells = [r["run"], str(r["batch_size"]), r["mode"], str(r["block_length"]), str(r["steps"]),
+                 {True: "yes", False: "no", None: "-"}[r["fused"]], str(r["new_tokens"]), str(r["forward_passes"]),
+                 _fmt(r["tokens_per_forward"]), _fmt(r["tokens_per_second"], 1), _fmt(r["speedup_vs_ar"]),
+                 *[_fmt(r["phases"][p], 3) for p in PHASES], f"{100 * r['overhead_fraction']:.1f}%"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return head + "\n".join(lines) + "\n"
+
+
+def plot_tpf_vs_quality(report: dict, quality: dict[str, float], path: Path, metric: str = "quality") -> Path:
+    """Scatter of TPF (x) against a quality score per mode (y), from the batch-1 fixed runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in report["results"] if r["batch_size"] == min(report["config"]["batch_sizes"])]
+    by_mode = {}
+    for row in rows:
+        by_mode.setdefault(row["mode"], row)
+    figure, axis = plt.subplots(figsize=(5, 4))
+    for mode, score in quality.items():
+        if mode in by_mode:
+            axis.scatter(by_mode[mode]["tokens_per_forward"], score)
+            axis.annotate(mode, (by_mode[mode]["tokens_per_forward"], score), textcoords="offset points",
+                          xytext=(4, 4))
+    axis.set_xlabel("tokens per forward (TPF)")
+    axis.set_ylabel(metric)
+    axis.set_title(f"{report['model']}: speed vs quality")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

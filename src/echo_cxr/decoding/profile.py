@@ -1,0 +1,48 @@
+"""Per-phase timing of a decode (the release profiler's phases, METHOD.md section 3).
+
+Phases: ``prefill`` (vision tower + prompt prefix), ``forward`` (denoising forwards, fused ones
+included), ``sampling``, ``remasking``, ``kv_append`` (separate K/V-append forwards). The device
+is synchronised around every phase, which costs a little time: the plain decoder runs with the
+no-op ``NULL_TIMER``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from contextlib import contextmanager, nullcontext
+
+from echo_cxr.decoding.timing import synchronize
+
+PHASES = ("prefill", "forward", "sampling", "remasking", "kv_append")
+
+
+class PhaseTimer:
+    """Accumulates seconds per phase name, with device synchronisation."""
+
+    def __init__(self, device):
+        self.device = device
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.counts: dict[str, int] = defaultdict(int)
+
+    @contextmanager
+    def __call__(self, phase: str):
+        synchronize(self.device)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            synchronize(self.device)
+            self.seconds[phase] += time.perf_counter() - start
+            self.counts[phase] += 1
+
+    def as_dict(self) -> dict[str, float]:
+        return {phase: self.seconds.get(phase, 0.0) for phase in PHASES}
+
+
+class _NullTimer:
+    def __call__(self, phase: str):
+        return nullcontext()
+
+
+NULL_TIMER = _NullTimer()
