@@ -42,3 +42,13 @@ def format_reference(findings: str, impression: str, language: str) -> str:
     if language not in REFERENCE_FORMATS:
         raise EchoError(f"unknown language {language!r}; choose one of {', '.join(LANGUAGES)}")
     return REFERENCE_FORMATS[language].format(findings=findings, impression=impression)
+
+
+TARGET_FORMATS = {"en": "Findings: {findings} Impression: {impression}", "zh": "所见：{findings} 结论：{impression}"}
+
+
+def target_text(findings: str, impression: str, language: str) -> str:
+    """The report as a model is trained to write it (the format the release prompt asks for)."""
+    if language not in TARGET_FORMATS:
+        raise EchoError(f"unknown language {language!r}; choose one of {', '.join(LANGUAGES)}")
+    return TARGET_FORMATS[language].format(findings=findings.strip(), impression=impression.strip())

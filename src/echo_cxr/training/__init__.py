@@ -1,0 +1,1 @@
+"""Training the three ECHO stages and the baselines (METHOD.md sections 4 and 5) on accelerate."""
