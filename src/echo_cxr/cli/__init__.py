@@ -29,11 +29,16 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from echo_cxr.cli import bench, generate, phantom
+    from echo_cxr.cli import bench, generate, phantom, train
+    from echo_cxr.cli import infer, report, score
 
     generate.register(app)
     phantom.register(app)
     bench.register(app)
+    infer.register(app)
+    score.register(app)
+    report.register(app)
+    train.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,3 +36,15 @@ def training_logits(model, batch: PackedBatch, select: torch.Tensor, freeze_visi
         inputs_embeds=embeds, position_ids=batch.positions, attention_mask=masks, use_cache=False
     )
     return model.lm_head(out.last_hidden_state[select])
+
+
+class LogitsModule(torch.nn.Module):
+    """The model behind one ``forward`` call, so that DDP/FSDP wrappers see the whole step."""
+
+    def __init__(self, model, freeze_vision: bool):
+        super().__init__()
+        self.model = model
+        self.freeze_vision = freeze_vision
+
+    def forward(self, batch: PackedBatch, select: torch.Tensor) -> torch.Tensor:
+        return training_logits(self.model, batch, select, self.freeze_vision)

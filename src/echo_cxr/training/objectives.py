@@ -163,12 +163,19 @@ def get_objective(name: str) -> Objective:
     return OBJECTIVES[name]
 
 
-def compute_loss(objective: Objective, model, batch, settings: ObjectiveSettings):
-    """One forward over a packed batch; returns (mean per-sample loss, logs)."""
+def compute_loss(objective: Objective, model, batch, settings: ObjectiveSettings, logits_fn=None):
+    """One forward over a packed batch; returns (mean per-sample loss, logs).
+
+    ``logits_fn(batch, select)`` runs the forward (the trainer passes its DDP-wrapped module);
+    by default the plain ``training_logits`` on ``model``.
+    """
     from echo_cxr.training.forward import training_logits
 
     select = select_slots(batch)
-    logits = training_logits(model, batch, select, settings.freeze_vision)
+    if logits_fn is None:
+        logits = training_logits(model, batch, select, settings.freeze_vision)
+    else:
+        logits = logits_fn(batch, select)
     flat = {"targets": batch.targets[select], "weights": batch.weights[select], "sample": batch.sample[select]}
     flat.update({name: value[select] for name, value in batch.fields.items()})
     return objective.loss(logits, flat, batch.normalizers.to(logits.device), settings)
