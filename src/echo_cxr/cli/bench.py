@@ -83,5 +83,32 @@ def decode_command(
     print(json.dumps(report, indent=2) if as_json else table)
 
 
+@bench_app.command("rad")
+def rad_command(
+    context_tokens: int = typer.Option(2900, help="Prompt tokens (a CXR study has ~2,900 vision tokens)."),
+    response_tokens: int = typer.Option(150, help="Report tokens."),
+    block_length: int = typer.Option(8),
+    repeats: int = typer.Option(3),
+    warmup: int = typer.Option(1),
+    seed: int = typer.Option(0),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
+    out: Optional[Path] = typer.Option(None, help="Write the JSON report here."),
+) -> None:
+    """RAD vs full-sequence duplication: tokens, FLOPs by formula and measured training-step time."""
+    import torch
+
+    from echo_cxr.bench.rad import RadBenchConfig, rad_markdown, run_rad_bench
+
+    bench = RadBenchConfig(context_tokens=context_tokens, response_tokens=response_tokens,
+                           block_length=block_length, repeats=repeats, warmup=warmup, seed=seed)
+    if threads:
+        torch.set_num_threads(threads)
+    report = run_rad_bench(bench)
+    if out:
+        out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2) if as_json else rad_markdown(report))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")

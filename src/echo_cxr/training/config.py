@@ -126,7 +126,7 @@ def _coerce(value, annotation, key: str):
             return None
         return _coerce(value, inner[0], key)
     if hint is list:
-        items = value.split(",") if isinstance(value, str) else list(value)
+        items = [part for part in value.split(",") if part.strip()] if isinstance(value, str) else list(value)
         return [_coerce(item, args[0], key) for item in items]
     try:
         if annotation is bool and isinstance(value, str):

@@ -176,8 +176,9 @@ class Trainer:
     def _after_step(self, state, running, logs, scheduler, bar) -> None:
         config, acc = self.config, self.accelerator
         mean_loss = acc.reduce(torch.tensor(sum(running) / len(running), device=acc.device), "mean").item()
-        row = {"step": state["step"], "epoch": state["epoch"], "loss": mean_loss, "lr": scheduler.get_last_lr()[0]}
-        row.update({k: v for k, v in logs.items()})
+        row = {"step": state["step"], "epoch": state["epoch"], "loss": mean_loss, "lr": scheduler.get_last_lr()[0],
+               "processes": acc.num_processes}
+        row.update({k: acc.reduce(torch.tensor(v, device=acc.device), "mean").item() for k, v in logs.items()})
         if config.eval_every and state["step"] % config.eval_every == 0 and self.val_samples:
             row.update(self.validate())
         if acc.is_main_process and (state["step"] % config.log_every == 0 or "val_loss" in row):
