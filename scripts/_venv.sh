@@ -17,4 +17,5 @@ if [ "$(cat "$VENV/.echo-stamp" 2>/dev/null)" != "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/constraints.txt" -e "$spec" >&2
   echo "$stamp" > "$VENV/.echo-stamp"
 fi
+case ",$EXTRAS," in *,eval,*) "$ROOT/scripts/setup-eval.sh" "$VENV" ;; esac  # WordNet, rouge shadowing
 export PATH="$VENV/bin:$PATH"
