@@ -142,8 +142,7 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
             rows.keep(torch.nonzero(~finished).flatten(), cache)
         if not rows.request:
             break
-        with timer("kv_append"):
-            _finish_block(model, rows, cache, config, embed)
+        _finish_block(model, rows, cache, config, embed, timer)
         block += 1
         _next_block(rows, block, L, special.mask)
     return outputs
@@ -213,18 +212,19 @@ def _forward_block(model, rows, cache, current, fuse, L):
     return logits
 
 
-def _finish_block(model, rows, cache, config, embed):
+def _finish_block(model, rows, cache, config, embed, timer):
     """Make the finished block's K/V available: now (unfused) or in the next block's first forward."""
     finished_embeds = _block_embeds(rows, embed)
     if config.use_fused:
         rows.prev_embeds, rows.prev_positions = finished_embeds, rows.positions
         return
-    device = finished_embeds.device
-    past = cache.get_seq_length()
-    L = config.block_length
-    key_valid = torch.cat([rows.key_valid, torch.ones(len(rows.request), L, dtype=torch.bool, device=device)], 1)
-    mask = block_causal_mask(torch.arange(past, past + L, device=device), key_valid, L)
-    lm_forward(model, finished_embeds, rows.positions, mask, cache, logits_from=None)
+    with timer("kv_append"):
+        device = finished_embeds.device
+        past = cache.get_seq_length()
+        L = config.block_length
+        key_valid = torch.cat([rows.key_valid, torch.ones(len(rows.request), L, dtype=torch.bool, device=device)], 1)
+        mask = block_causal_mask(torch.arange(past, past + L, device=device), key_valid, L)
+        lm_forward(model, finished_embeds, rows.positions, mask, cache, logits_from=None)
     rows.key_valid = key_valid
     rows.appends += 1
 
