@@ -10,12 +10,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp_src="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt"; echo "extras=$EXTRAS")"
 stamp="$(printf '%s' "$stamp_src" | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$VENV/.echo-stamp" 2>/dev/null)" != "$stamp" ]; then
+stamp_file="$VENV/.echo-stamp-${EXTRAS:-base}"  # one per extras set: alternating commands do not reinstall
+if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
   echo "[echo-cxr] installing into $VENV (first run takes a few minutes)" >&2
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/constraints.txt" torch==2.13.0 >&2
   spec="$ROOT"; [ -n "$EXTRAS" ] && spec="$ROOT[$EXTRAS]"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/constraints.txt" -e "$spec" >&2
-  echo "$stamp" > "$VENV/.echo-stamp"
+  echo "$stamp" > "$stamp_file"
 fi
 case ",$EXTRAS," in *,eval,*) "$ROOT/scripts/setup-eval.sh" "$VENV" ;; esac  # WordNet, rouge shadowing
 export PATH="$VENV/bin:$PATH"

@@ -107,3 +107,18 @@ def test_debug_shows_the_traceback(image_paths):
 
     with pytest.raises(EchoError):
         main(["generate", image_paths[0], "--strategy", "bogus", "--debug"])
+
+
+def test_block_length_must_match_a_trained_checkpoint(capsys, image_paths, tmp_path, tiny_bundle):
+    from dataclasses import replace
+
+    from echo_cxr.model import save_checkpoint
+    from echo_cxr.model.bundle import ModelDefaults
+
+    folder = save_checkpoint(replace(tiny_bundle, defaults=ModelDefaults(block_length=8, steps=1)), tmp_path / "m")
+    code, _, err = run(capsys, ["generate", image_paths[0], "--model", str(folder), "--block-length", "4"])
+    assert code == 2 and "trained with block length 8" in err
+    record = run_json(capsys, [image_paths[0], "--model", str(folder), "--max-new-tokens", "9", "--json"])
+    assert record["decoding"]["block_length"] == 8 and record["decoding"]["steps"] == 1
+    assert run_json(capsys, [image_paths[0], "--model", str(folder), "--max-new-tokens", "9", "--decoder", "ar",
+                             "--block-length", "1", "--json"])["stats"]["tokens_per_forward"] == 1.0

@@ -9,6 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from echo_cxr.decoding import Callbacks, DecodeConfig, DecodeResult, Study, generate
+from echo_cxr.errors import EchoError
 from echo_cxr.report import parse_sections
 
 DEFAULT_MODEL_NOTICE_RANDOM = (
@@ -25,12 +26,21 @@ def default_model() -> tuple[str, str]:
     return DEFAULT_MODEL_SPEC, DEFAULT_MODEL_NOTICE_RANDOM
 
 
-def decode_config(bundle, **overrides) -> DecodeConfig:
-    """The model's decoding defaults, overridden by every non-None setting given."""
-    settings = {"block_length": bundle.defaults.block_length, "steps": bundle.defaults.steps,
-                "strategy": bundle.defaults.strategy, "threshold": bundle.defaults.threshold}
+def decode_config(bundle, decoder: str = "blockwise", **overrides) -> DecodeConfig:
+    """The model's decoding defaults, overridden by every non-None setting given.
+
+    A checkpoint trained for one block length refuses another one for block decoding (its blocks
+    would not match training); random presets and the AR decoder take any.
+    """
+    defaults = bundle.defaults
+    settings = {"block_length": defaults.block_length, "steps": defaults.steps,
+                "strategy": defaults.strategy, "threshold": defaults.threshold}
     names = {f.name for f in fields(DecodeConfig)}
     settings.update({k: v for k, v in overrides.items() if v is not None and k in names})
+    asked = settings["block_length"]
+    if defaults.trained and decoder != "ar" and asked != defaults.block_length:
+        raise EchoError(f"model {bundle.name} was trained with block length {defaults.block_length}; "
+                        f"--block-length {asked} does not match it")
     return DecodeConfig(**settings)
 
 

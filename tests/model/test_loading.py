@@ -31,7 +31,7 @@ def test_own_checkpoint_round_trip(tiny_bundle, studies, tmp_path):
     loaded = load(str(folder))
     assert_same_weights(bundle.model, loaded.model)
     assert loaded.special == bundle.special
-    assert loaded.defaults == ModelDefaults(block_length=8, steps=1) and loaded.synthetic
+    assert loaded.defaults == ModelDefaults(block_length=8, steps=1, trained=True) and loaded.synthetic
     assert decoded(loaded, studies) == decoded(tiny_bundle, studies)
     with pytest.raises(EchoError, match="not empty"):
         save_checkpoint(bundle, folder)

@@ -80,7 +80,7 @@ def generate_command(
         model, notice = default_model()
         print(notice, file=sys.stderr)
     bundle = load(model, device=device, dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels)
-    config = decode_config(bundle, **settings)
+    config = decode_config(bundle, decoder, **settings)
     callbacks = Callbacks(on_block=_stream_printer(bundle, config.max_new_tokens)) if stream and not as_json else None
     record = generate_reports(bundle, [study], config, decoder=decoder, callbacks=callbacks)[0]
     if as_json:

@@ -204,7 +204,7 @@ def run_inference(config: InferConfig, on_batch: Callable[[BatchEvent], None] | 
     group = current_group(cpu=config.device == "cpu")
     bundle = load(config.model, device=_device(config, group), dtype=config.dtype, seed=config.seed,
                   attention=config.attention, max_pixels=config.max_pixels)
-    dcfg = decode_config(bundle, **config.decoding, seed=config.seed)
+    dcfg = decode_config(bundle, config.decoder, **config.decoding, seed=config.seed)
     if config.samples > 1 and dcfg.temperature == 0:
         raise EchoError("several samples per input need --temperature > 0 (greedy draws are identical)")
     run = run_id(bundle.name, dcfg.as_dict(), config.decoder, config.dtype, config.max_pixels, config.samples,

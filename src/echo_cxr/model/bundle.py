@@ -20,9 +20,10 @@ class ModelDefaults:
     steps: int | None = None  # None: one step per token (multi-step Base models)
     strategy: str = "low_confidence_dynamic"
     threshold: float = 0.85
+    trained: bool = False  # the block length is the one the checkpoint was trained with
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        return {k: v for k, v in self.__dict__.items() if k != "trained"}
 
 
 @dataclass

@@ -139,13 +139,14 @@ def model_defaults(raw: dict, name: str) -> tuple[str, ModelDefaults, bool]:
     """Prediction convention and decoding defaults: echo-cxr's config section, else release hints."""
     section = raw.get(ECHO_CONFIG_KEY)
     if isinstance(section, dict):
-        defaults = ModelDefaults(**{k: v for k, v in section.get("decoding", {}).items()})
+        defaults = ModelDefaults(**section.get("decoding", {}), trained=True)
         return section.get("prediction", PREDICTION_MASKED), defaults, bool(section.get("synthetic", False))
     block = next((int(raw[k]) for k in BLOCK_LENGTH_KEYS if isinstance(raw.get(k), int)), None)
     found = _NAME_BLOCK.search(name)
     block = block or (int(found.group(1)) if found else ModelDefaults.block_length)
     one_step = "base" not in name.lower() and found is not None  # ECHO_blockN students decode in one step
-    return PREDICTION_MASKED, ModelDefaults(block_length=block, steps=1 if one_step else None), False
+    known = found is not None or any(isinstance(raw.get(k), int) for k in BLOCK_LENGTH_KEYS)
+    return PREDICTION_MASKED, ModelDefaults(block_length=block, steps=1 if one_step else None, trained=known), False
 
 
 def load_folder(folder: Path, dtype, device, attn, name: str) -> LoadedModel:
