@@ -18,7 +18,7 @@ DEFAULT_MODEL_NOTICE_RANDOM = (
 )
 DEFAULT_MODEL_SPEC = "random:tiny"
 STAT_KEYS = ("new_tokens", "forward_passes", "tokens_per_forward", "prefill_seconds", "decode_seconds",
-             "tokens_per_second", "kv_append_passes", "committed_tokens")
+             "tokens_per_second", "kv_append_passes", "committed_tokens", "block_tokens_per_forward")
 
 
 def default_model() -> tuple[str, str]:

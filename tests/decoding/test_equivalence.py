@@ -158,4 +158,5 @@ def test_stats_are_consistent(tiny_bundle, studies):
         # one forward per block; the first block also holds the prompt's tail (P mod L tokens)
         assert stats.committed_tokens == stats.forward_passes * L - prompt.length % L
         assert stats.tokens_per_forward == stats.committed_tokens / stats.forward_passes
+        assert stats.prompt_tail == prompt.length % L and stats.block_tokens_per_forward == L
         assert stats.prefill_seconds > 0 and stats.decode_seconds > 0 and stats.tokens_per_second > 0

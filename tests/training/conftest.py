@@ -3,7 +3,7 @@ import torch
 
 from echo_cxr.decoding import Study
 from echo_cxr.training.objectives import ObjectiveSettings
-from echo_cxr.training.tokenize import make_example
+from echo_cxr.training.encode import make_example
 from tests.conftest import make_image
 
 REPORTS = [

@@ -9,7 +9,7 @@ import typer
 
 
 def train_command(
-    objective: str = typer.Argument(..., help="ar | rad | dcd | dparallel | cd4lm | full_dup"),
+    objective: str = typer.Argument(..., help="vision | ar | rad | dcd | dparallel | cd4lm | full_dup"),
     overrides: Optional[list[str]] = typer.Argument(None, help="key=value settings (dotted for sections)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML config (see configs/)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in output_dir."),
@@ -17,11 +17,17 @@ def train_command(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Train one stage; the model is written to <output_dir>/model in the echo-cxr checkpoint layout."""
-    from echo_cxr.training.config import load_config
-    from echo_cxr.training.trainer import Trainer
+    from echo_cxr.training.config import VISION_OBJECTIVE, load_config
 
     settings = load_config(config, overrides or [], objective)
-    target = Trainer(settings, resume=resume, overwrite=overwrite, progress=not quiet).train()
+    if settings.objective == VISION_OBJECTIVE:
+        from echo_cxr.training.vision_pretrain import VisionPretrainer
+
+        target = VisionPretrainer(settings, resume=resume, overwrite=overwrite).train_model()
+    else:
+        from echo_cxr.training.trainer import Trainer
+
+        target = Trainer(settings, resume=resume, overwrite=overwrite, progress=not quiet).train()
     print(target)
 
 

@@ -99,8 +99,9 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
         lengths = [p.length for p in prompts]
         cache, key_valid, width = _prefill(model, embeds, positions, lengths, L, device)
     decode_start = now(device)
-    for out in outputs:
+    for out, n in zip(outputs, lengths):
         out.stats.prefill_seconds = decode_start - started
+        out.stats.prompt_tail = n % L
     ids, fixed, fixed_embeds, pos = _first_block(prompts, embeds, positions, deltas, L, special.mask, device)
     budget = config.max_new_tokens
     rows = _Rows(

@@ -44,6 +44,7 @@ def _decode_one(bundle, prompt, config, seed, request, callbacks) -> RowOutputs:
     model, special = bundle.model, bundle.special
     device, L = model.device, config.block_length
     out = RowOutputs()
+    out.stats.prompt_tail = prompt.length % L
     started = now(device)
     generator = make_generators([seed], device, config.temperature)
     prompt_pos, delta = prompt_positions(model, prompt)

@@ -17,10 +17,20 @@ class DecodeStats:
     kv_append_passes: int = 0  # separate forwards that only appended a finished block's K/V
     committed_tokens: int = 0  # response positions committed (whole blocks, post-EOS included)
     new_tokens: int = 0  # returned tokens (cut at EOS and at max_new_tokens)
+    prompt_tail: int = 0  # prompt tokens re-run inside the first decoding block (P mod L)
 
     @property
     def tokens_per_forward(self) -> float:
+        """TPF: committed response tokens per denoising forward (METHOD.md section 3)."""
         return self.committed_tokens / self.forward_passes if self.forward_passes else 0.0
+
+    @property
+    def block_tokens_per_forward(self) -> float:
+        """Canvas positions decoded per forward, counting the prompt tail of the first block: exactly
+        L for a one-step block-L model (TPF itself is a little lower because of that tail)."""
+        if not self.forward_passes:
+            return 0.0
+        return (self.committed_tokens + self.prompt_tail) / self.forward_passes
 
     @property
     def tokens_per_second(self) -> float:
@@ -29,6 +39,7 @@ class DecodeStats:
     def as_dict(self) -> dict:
         return asdict(self) | {
             "tokens_per_forward": self.tokens_per_forward,
+            "block_tokens_per_forward": self.block_tokens_per_forward,
             "tokens_per_second": self.tokens_per_second,
         }
 

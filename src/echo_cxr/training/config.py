@@ -12,6 +12,7 @@ from echo_cxr.errors import EchoError
 
 MIXED_PRECISION = ("no", "bf16", "fp16")
 TEACHER_OBJECTIVES = ("dcd", "dparallel", "cd4lm")
+VISION_OBJECTIVE = "vision"  # stage 0: vision tower pretraining on Phantom labels (vision_pretrain.py)
 
 
 @dataclass
@@ -81,12 +82,15 @@ class TrainConfig:
     rollout_top_k: int = 16
     rollout_max_new_tokens: int = 256
     rollout_batch_size: int = 8
+    rollout_require_eos: bool = True
+    rollout_drop_repeats: bool = True
 
     def __post_init__(self) -> None:
         from echo_cxr.training.objectives import OBJECTIVES
 
-        if self.objective not in OBJECTIVES:
-            raise EchoError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+        known = (*OBJECTIVES, VISION_OBJECTIVE)
+        if self.objective not in known:
+            raise EchoError(f"unknown objective {self.objective!r}; choose one of {', '.join(known)}")
         checks = [
             (self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}"),
             (self.block_length >= 1, f"block_length must be at least 1, got {self.block_length}"),
@@ -107,7 +111,7 @@ class TrainConfig:
 
     @property
     def vision_frozen(self) -> bool:
-        return self.objective != "ar" if self.freeze_vision is None else self.freeze_vision
+        return self.objective not in ("ar", VISION_OBJECTIVE) if self.freeze_vision is None else self.freeze_vision
 
     @property
     def records_dir(self) -> Path:

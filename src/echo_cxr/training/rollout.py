@@ -32,6 +32,8 @@ class RolloutSettings:
     batch_size: int = 8
     repeat_ngram: int = 4  # a trajectory whose last tokens repeat an n-gram this long ...
     repeat_count: int = 3  # ... this many times in a row is a degenerate loop
+    require_eos: bool = True  # drop trajectories that never reach EOS
+    drop_repeats: bool = True  # drop trajectories with a repetition loop
 
     def decode_config(self) -> DecodeConfig:
         return DecodeConfig(block_length=self.block_length, steps=self.block_length, strategy=TEACHER_STRATEGY,
@@ -51,9 +53,9 @@ def repeats_in_a_row(tokens: list[int], ngram: int, count: int) -> bool:
 
 def drop_reason(result, settings: RolloutSettings) -> str | None:
     """Why a teacher trajectory is unusable, or None."""
-    if result.finish_reason != "eos":
+    if settings.require_eos and result.finish_reason != "eos":
         return "no EOS within the token budget"
-    if repeats_in_a_row(result.token_ids, settings.repeat_ngram, settings.repeat_count):
+    if settings.drop_repeats and repeats_in_a_row(result.token_ids, settings.repeat_ngram, settings.repeat_count):
         return "repetition loop"
     return None
 

@@ -21,7 +21,7 @@ from echo_cxr.training.config import TrainConfig
 from echo_cxr.training.forward import LogitsModule
 from echo_cxr.training.objectives import ObjectiveSettings, compute_loss, get_objective
 from echo_cxr.training.packing import pack
-from echo_cxr.training.tokenize import make_example
+from echo_cxr.training.encode import make_example
 
 TRAINER_STATE = "trainer_state.json"
 
@@ -78,7 +78,8 @@ class Trainer:
         run_setup.check_teacher(config, teacher)
         settings = RolloutSettings(block_length=config.block_length, threshold=config.rollout_threshold,
                                    top_k=config.rollout_top_k, max_new_tokens=config.rollout_max_new_tokens,
-                                   batch_size=config.rollout_batch_size)
+                                   batch_size=config.rollout_batch_size, require_eos=config.rollout_require_eos,
+                                   drop_repeats=config.rollout_drop_repeats)
         everything = self.samples + self.val_samples
         mine = everything[acc.process_index :: acc.num_processes]
         store = RecordStore(config.records_dir / f"rank-{acc.process_index}-of-{acc.num_processes}")

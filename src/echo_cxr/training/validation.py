@@ -8,7 +8,7 @@ import torch
 from echo_cxr.decoding import DecodeConfig, Study, generate
 from echo_cxr.training.objectives import compute_loss
 from echo_cxr.training.packing import pack
-from echo_cxr.training.tokenize import make_example
+from echo_cxr.training.encode import make_example
 
 VALIDATION_SEED = 1_000_003  # fixed noise for validation, whatever the training step
 

@@ -1,0 +1,37 @@
+"""``python -m echo_cxr.reproduce --profile FILE --workdir DIR [--docs DIR]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from echo_cxr.errors import EchoError
+
+
+def reproduce(
+    profile: Path = typer.Option(Path("configs/reproduce/full.yaml"), help="Sizes (configs/reproduce/*.yaml)."),
+    workdir: Path = typer.Option(Path("runs/reproduce"), help="Data, runs, evaluations, timings."),
+    docs: Path = typer.Option(Path("docs/results"), help="Where phantom.md and its plot are written."),
+    results_only: bool = typer.Option(False, "--results-only", help="Only re-render the results document."),
+) -> None:
+    from echo_cxr.reproduce.plan import Profile
+    from echo_cxr.reproduce.results import write_results
+    from echo_cxr.reproduce.runner import Reproduction
+
+    run = Reproduction(Profile.load(profile), workdir)
+    path = write_results(run, docs) if results_only else run.run_all(docs)
+    print(path)
+
+
+def main() -> None:
+    try:
+        typer.run(reproduce)
+    except EchoError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

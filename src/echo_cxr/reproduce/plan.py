@@ -1,0 +1,103 @@
+"""What the reproduction trains and evaluates (METHOD.md sections 4, 5 and 7): the run graph, the
+evaluated model variants, and the profile that sizes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from echo_cxr.errors import EchoError
+
+CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
+RUN_KINDS = ("vision", "ar", "rad", "dcd", "baseline")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run: its base config, where it starts, and its teacher (distillation)."""
+
+    name: str
+    kind: str  # profile section that sizes it
+    objective: str
+    base: str  # file under configs/phantom/
+    init: str | None = None  # a run name, or None for the base config's init
+    teacher: str | None = None  # a run name
+    records: str | None = None  # shared teacher-record folder name
+    extra: dict = field(default_factory=dict)
+
+
+RUNS = (
+    Run("vision", "vision", "vision", "vision.yaml"),
+    Run("ar", "ar", "ar", "ar.yaml", init="vision"),
+    Run("rad_b8", "rad", "rad", "rad_block8.yaml", init="ar"),
+    Run("rad_b4", "rad", "rad", "rad_block4.yaml", init="ar"),
+    Run("dcd_b8", "dcd", "dcd", "dcd_block8.yaml", teacher="rad_b8", records="b8"),
+    Run("dcd_b4", "dcd", "dcd", "dcd_block4.yaml", teacher="rad_b4", records="b4"),
+    Run("dparallel_b8", "baseline", "dparallel", "dparallel_block8.yaml", teacher="rad_b8", records="b8"),
+    Run("cd4lm_b8", "baseline", "cd4lm", "cd4lm_block8.yaml", teacher="rad_b8", records="b8"),
+    Run("dcd_b8_no_step_weighting", "dcd", "dcd", "dcd_block8.yaml", teacher="rad_b8", records="b8",
+        extra={"step_weighting": False}),
+    Run("dcd_b8_no_eos_ce", "dcd", "dcd", "dcd_block8.yaml", teacher="rad_b8", records="b8", extra={"eos_ce": False}),
+    Run("dcd_b8_reverse_kl", "dcd", "dcd", "dcd_block8.yaml", teacher="rad_b8", records="b8", extra={"reverse_kl": True}),
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A model as evaluated: a trained run plus how it is decoded."""
+
+    label: str
+    run: str
+    decoder: str = "blockwise"
+    steps: int | None = None  # None: the checkpoint's default
+    group: str = "main"  # main | native | baseline | ablation
+
+    @property
+    def slug(self) -> str:
+        return self.label.lower().replace(" ", "_").replace("(", "").replace(")", "").replace("/", "-")
+
+
+VARIANTS = (
+    Variant("ECHO-AR", "ar", decoder="ar"),
+    Variant("ECHO-Base blk4", "rad_b4"),
+    Variant("ECHO-Base blk8", "rad_b8"),
+    Variant("ECHO blk4 (DCD)", "dcd_b4"),
+    Variant("ECHO blk8 (DCD)", "dcd_b8"),
+    Variant("Native one-step blk4", "rad_b4", steps=1, group="native"),
+    Variant("Native one-step blk8", "rad_b8", steps=1, group="native"),
+    Variant("dParallel blk8", "dparallel_b8", group="baseline"),
+    Variant("CD4LM blk8", "cd4lm_b8", group="baseline"),
+    Variant("DCD blk8 w/o step weighting", "dcd_b8_no_step_weighting", group="ablation"),
+    Variant("DCD blk8 w/o EOS-CE", "dcd_b8_no_eos_ce", group="ablation"),
+    Variant("DCD blk8 reverse KL", "dcd_b8_reverse_kl", group="ablation"),
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes of one reproduction (configs/reproduce/*.yaml)."""
+
+    path: str
+    seed: int
+    data: dict
+    val_samples: int
+    shape: dict
+    runs: dict
+    eval: dict
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Profile":
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise EchoError(f"profile not found: {path}")
+        raw = yaml.safe_load(path.read_text())
+        unknown = set(raw) - {"seed", "data", "val_samples", "shape", "runs", "eval"}
+        if unknown:
+            raise EchoError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        bad = set(raw.get("runs", {})) - set(RUN_KINDS)
+        if bad:
+            raise EchoError(f"{path}: unknown run kind(s) {', '.join(sorted(bad))}")
+        return cls(str(path), raw["seed"], raw["data"], raw["val_samples"], raw["shape"], raw.get("runs", {}),
+                   raw["eval"])

@@ -1,0 +1,136 @@
+"""Runs the reproduction stage by stage; a finished stage is skipped, an interrupted training run
+is resumed, and every command and its wall-clock time are logged in the work folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from echo_cxr.errors import EchoError
+from echo_cxr.reproduce.plan import CONFIG_DIR, RUNS, VARIANTS, Profile, Run, Variant
+
+TIMINGS = "timings.json"
+COMMANDS = "commands.log"
+SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom"
+
+
+class Reproduction:
+    def __init__(self, profile: Profile, workdir: str | Path):
+        self.profile = profile
+        self.work = Path(workdir)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.data = self.work / "data"
+
+    # ------------------------------------------------------------- plumbing
+    def _cli(self, args: list[str], stage: str) -> None:
+        command = [sys.executable, "-m", "echo_cxr.cli", *args]
+        with open(self.work / COMMANDS, "a") as log:
+            log.write(f"[{stage}] echo-cxr {' '.join(args)}\n")
+        print(f"[reproduce] {stage}: echo-cxr {' '.join(args[:2])} ...", file=sys.stderr, flush=True)
+        result = subprocess.run(command)
+        if result.returncode != 0:
+            raise EchoError(f"stage {stage} failed (exit {result.returncode}); rerun to resume from it")
+
+    def _timed(self, stage: str, action) -> None:
+        timings_path = self.work / TIMINGS
+        timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
+        started = time.perf_counter()
+        action()
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
+        timings_path.write_text(json.dumps(timings, indent=1))
+
+    # ------------------------------------------------------------- stages
+    def make_data(self) -> None:
+        if (self.data / "manifest.json").is_file():
+            return
+        sizes = self.profile.data
+        total = sizes["train"] + sizes["val"] + sizes["test"]
+        fractions = ",".join(f"{name}={sizes[name] / total!r}" for name in ("train", "val", "test"))
+        self._timed("data", lambda: self._cli(
+            ["phantom", "--out", str(self.data), "--n", str(total), "--seed", str(self.profile.seed), "--lang",
+             "both", "--splits", fractions, "--lateral-prob", str(sizes.get("lateral_prob", 0.0)), "--overwrite"],
+            "data"))
+        self._subsets()
+
+    def _subsets(self) -> None:
+        """val_sub.json (training-time validation) and speed.json (test samples timed one by one)."""
+        val = json.loads((self.data / "val" / "val.json").read_text())
+        (self.data / "val" / "val_sub.json").write_text(json.dumps(val[: self.profile.val_samples]))
+        test = json.loads((self.data / "test" / "test.json").read_text())
+        (self.data / "test" / "speed.json").write_text(json.dumps(test[: self.profile.eval["speed_samples"]]))
+
+    def run_dir(self, name: str) -> Path:
+        return self.work / "runs" / name
+
+    def _train_args(self, run: Run) -> list[str]:
+        args = ["train", run.objective,
+                "--config", str(CONFIG_DIR / "phantom" / run.base), "--quiet",
+                f"train_data={self.data / 'train' / 'train.json'}",
+                f"val_data={self.data / 'val' / 'val_sub.json'}", f"output_dir={self.run_dir(run.name)}",
+                f"seed={self.profile.seed}"]
+        if run.kind == "vision":
+            args += [f"scratch.{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+                     for k, v in self.profile.shape.items()]
+        if run.init:
+            args.append(f"init={self.run_dir(run.init) / 'model'}")
+        if run.teacher:
+            args += ["init=teacher", f"teacher={self.run_dir(run.teacher) / 'model'}",
+                     f"teacher_records={self.work / 'records' / run.records}"]
+        settings = {**self.profile.runs.get(run.kind, {}), **run.extra}
+        args += [f"{k}={'null' if v is None else v}" for k, v in settings.items()]
+        return args
+
+    def train(self, run: Run) -> None:
+        folder = self.run_dir(run.name)
+        if (folder / "model" / "config.json").is_file():
+            return
+        args = self._train_args(run)
+        if (folder / "state").is_dir() and run.kind != "vision":
+            args.append("--resume")
+        elif folder.exists():
+            args.append("--overwrite")
+        self._timed(f"train {run.name}", lambda: self._cli(args, f"train {run.name}"))
+
+    def eval_dir(self, variant: Variant) -> Path:
+        return self.work / "eval" / variant.slug
+
+    def _infer_args(self, variant: Variant, data: Path, out: Path, batch: int) -> list[str]:
+        args = ["infer", "--data", str(data), "--model", str(self.run_dir(variant.run) / "model"), "--out", str(out),
+                "--batch-size", str(batch), "--max-new-tokens", str(self.profile.eval["max_new_tokens"]),
+                "--decoder", variant.decoder, "--resume", "--no-progress"]
+        if variant.steps is not None:
+            args += ["--steps", str(variant.steps)]
+        if variant.decoder == "ar":
+            args += ["--block-length", "1"]
+        return args
+
+    def evaluate(self, variant: Variant) -> None:
+        folder = self.eval_dir(variant)
+        folder.mkdir(parents=True, exist_ok=True)
+        scores = folder / "scores.json"
+        if scores.is_file():
+            return
+        test = self.data / "test"
+        stage = f"eval {variant.label}"
+
+        def action():
+            self._cli(self._infer_args(variant, test / "test.json", folder / "results.jsonl",
+                                       self.profile.eval["batch_size"]), stage)
+            self._cli(self._infer_args(variant, test / "speed.json", folder / "speed.jsonl", 1), stage)
+            self._cli(["score", "--results", str(folder / "results.jsonl"), "--out", str(scores), "--metrics",
+                       SCORE_METRICS, "--name", variant.label], stage)
+
+        self._timed(stage, action)
+
+    def run_all(self, docs: Path) -> Path:
+        from echo_cxr.reproduce.results import write_results
+
+        self.make_data()
+        for run in RUNS:
+            self.train(run)
+        for variant in VARIANTS:
+            self.evaluate(variant)
+        return write_results(self, docs)
