@@ -19,4 +19,5 @@ if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" > "$stamp_file"
 fi
 case ",$EXTRAS," in *,eval,*) "$ROOT/scripts/setup-eval.sh" "$VENV" ;; esac  # WordNet, rouge shadowing
+case ",$EXTRAS," in *,apps,*) "$ROOT/scripts/setup-apps.sh" ;; esac  # chromium + driver for the demo test
 export PATH="$VENV/bin:$PATH"

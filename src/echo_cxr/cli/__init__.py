@@ -31,6 +31,7 @@ def _root() -> None:
 def _register() -> None:
     from echo_cxr.cli import bench, generate, phantom, train
     from echo_cxr.cli import infer, report, score
+    from echo_cxr.cli import demo, serve
 
     generate.register(app)
     phantom.register(app)
@@ -39,6 +40,8 @@ def _register() -> None:
     score.register(app)
     report.register(app)
     train.register(app)
+    serve.register(app)
+    demo.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""``echo-cxr generate IMAGE [IMAGE ...]``: one study (its views) -> one report."""
+"""``echo-cxr generate IMAGE [IMAGE ...]``: one study (its views) -> one report;
+``echo-cxr generate --batch FILE|FOLDER``: many studies -> JSON lines."""
 
 from __future__ import annotations
 
@@ -9,33 +10,84 @@ from typing import Optional
 
 import typer
 
+from echo_cxr.imaging.limits import MAX_IMAGES_PER_STUDY
 
-def _stream_printer(bundle, limit: int):
+
+def _stream_printer(bundle, config):
     """on_block callback printing each block's new text as soon as it is committed."""
-    from echo_cxr.decoding.results import decode_text
+    from echo_cxr.apps.streaming import BlockText
 
-    ids: list[int] = []
-    shown = [""]
-    eos = set(bundle.special.eos)
+    text = BlockText(bundle, config.max_new_tokens, config.ignore_eos)
 
     def on_block(event) -> None:
-        for token in event.token_ids:
-            if token in eos or len(ids) >= limit:
-                break
-            ids.append(token)
-        text = decode_text(bundle.tokenizer, ids)
-        if text.startswith(shown[0]):
-            sys.stdout.write(text[len(shown[0]):])
+        delta = text.add(event.token_ids)
+        if delta:
+            sys.stdout.write(delta)
             sys.stdout.flush()
-            shown[0] = text
 
     return on_block
 
 
+def _load_model(model, device, dtype, seed, attention, max_pixels):
+    from echo_cxr.model import load
+    from echo_cxr.pipeline import default_model
+
+    if model is None:
+        model, notice = default_model()
+        print(notice, file=sys.stderr)
+    return load(model, device=device, dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels)
+
+
+def _one_study(images, lang, prompt, limits, settings, decoder, stream, as_json, load_model) -> None:
+    from echo_cxr.decoding import Callbacks, Study
+    from echo_cxr.imaging import load_study_images
+    from echo_cxr.pipeline import decode_config, generate_reports
+
+    load_study_images([str(p) for p in images], limits)  # fail on unreadable images before loading a model
+    study = Study(images=[str(p) for p in images], language=lang or "en", prompt=prompt)
+    bundle = load_model()
+    config = decode_config(bundle, decoder, **settings)
+    callbacks = Callbacks(on_block=_stream_printer(bundle, config)) if stream and not as_json else None
+    record = generate_reports(bundle, [study], config, decoder=decoder, callbacks=callbacks)[0]
+    if as_json:
+        print(json.dumps(record, ensure_ascii=False))
+    elif stream:
+        print()
+    else:
+        print(record["report"])
+
+
+def _many_studies(batch, lang, prompt, limits, settings, decoder, batch_size, out, load_model) -> None:
+    from echo_cxr.apps.batch import jsonl_output, report_lines
+    from echo_cxr.apps.studies import check_studies, read_batch
+    from echo_cxr.errors import EchoError
+    from echo_cxr.pipeline import decode_config
+
+    if batch_size < 1:
+        raise EchoError(f"batch size must be at least 1, got {batch_size}")
+    studies = read_batch(batch, lang)
+    if studies.skipped:
+        print(f"note: skipped {len(studies.skipped)} files that are not images, e.g. {studies.skipped[0]}",
+              file=sys.stderr)
+    check_studies(studies.studies, limits)  # every image decodes before anything is written
+    with jsonl_output(out) as write:
+        bundle = load_model()
+        config = decode_config(bundle, decoder, **settings)
+        for record in report_lines(bundle, studies.studies, config, decoder, batch_size, prompt):
+            write(record)
+    if out is not None:
+        print(f"{len(studies.studies)} reports written to {out}", file=sys.stderr)
+
+
 def generate_command(
-    images: list[Path] = typer.Argument(..., help="Views of one study (PNG, JPEG or DICOM)."),
+    images: Optional[list[Path]] = typer.Argument(None, help="Views of one study (PNG, JPEG or DICOM)."),
+    batch: Optional[Path] = typer.Option(None, help="Many studies: a release-schema JSON file or a folder "
+                                                    "(one study per image file or sub-folder); JSON lines out."),
+    batch_size: int = typer.Option(8, help="With --batch: studies decoded together."),
+    out: Optional[Path] = typer.Option(None, help="With --batch: write the JSON lines here (default: stdout)."),
     model: Optional[str] = typer.Option(None, help="Checkpoint folder, hub id, or random:tiny|0.5b|7b."),
-    lang: str = typer.Option("en", help="Report language: en or zh."),
+    lang: Optional[str] = typer.Option(None, help="Report language: en or zh (default en; --batch JSON: "
+                                                  "each sample's language)."),
     prompt: Optional[str] = typer.Option(None, help="Instruction (default: the release prompt for --lang)."),
     block_length: Optional[int] = typer.Option(None, help="Block length L (default: the model's)."),
     steps: Optional[int] = typer.Option(None, help="Denoising steps per block S, 1..L (default: the model's)."),
@@ -53,17 +105,17 @@ def generate_command(
     dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16."),
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N | auto."),
     attention: str = typer.Option("sdpa", help="sdpa | eager | flash_attention_2 (vision tower only)."),
-    max_pixels: Optional[int] = typer.Option(None, help="Image budget per view (width*height)."),
+    max_pixels: Optional[int] = typer.Option(None, help="Image budget per view (width*height) after resizing."),
+    max_images: int = typer.Option(MAX_IMAGES_PER_STUDY, help="Most views one study may have."),
     stream: bool = typer.Option(False, "--stream", help="Print each block as it is committed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Write a report for one study."""
-    from echo_cxr.decoding import Callbacks, Study
-    from echo_cxr.model import load
+    """Write a report for one study (IMAGE ...) or for many (--batch)."""
     from echo_cxr.decoding.api import DECODERS
     from echo_cxr.errors import EchoError
-    from echo_cxr.imaging import load_image
-    from echo_cxr.pipeline import check_settings, decode_config, default_model, generate_reports
+    from echo_cxr.imaging import ImageLimits
+    from echo_cxr.pipeline import check_settings
+    from echo_cxr.prompts import default_prompt
 
     settings = dict(
         block_length=block_length, steps=steps, strategy=strategy, threshold=threshold,
@@ -73,22 +125,25 @@ def generate_command(
     check_settings(**settings)
     if decoder not in DECODERS:
         raise EchoError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
-    for path in images:  # fail on unreadable images before loading a model
-        load_image(path)
-    study = Study(images=[str(p) for p in images], language=lang, prompt=prompt)
-    if model is None:
-        model, notice = default_model()
-        print(notice, file=sys.stderr)
-    bundle = load(model, device=device, dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels)
-    config = decode_config(bundle, decoder, **settings)
-    callbacks = Callbacks(on_block=_stream_printer(bundle, config.max_new_tokens)) if stream and not as_json else None
-    record = generate_reports(bundle, [study], config, decoder=decoder, callbacks=callbacks)[0]
-    if as_json:
-        print(json.dumps(record, ensure_ascii=False))
-    elif stream:
-        print()
-    else:
-        print(record["report"])
+    if lang is not None:
+        default_prompt(lang)
+    limits = ImageLimits(max_images=max_images)
+    if max_pixels is not None and max_pixels <= 0:
+        raise EchoError(f"max pixels must be positive, got {max_pixels}")
+    load_model = lambda: _load_model(model, device, dtype, seed, attention, max_pixels)  # noqa: E731
+    if batch is None:
+        if not images:
+            raise typer.BadParameter("Missing argument. Give the views of one study, or --batch FILE|FOLDER "
+                                     "for many studies.", param_hint="'IMAGES...'")
+        if out is not None:
+            raise EchoError("--out goes with --batch; one study prints to stdout")
+        _one_study(images, lang, prompt, limits, settings, decoder, stream, as_json, load_model)
+        return
+    if images:
+        raise EchoError("give either the images of one study or --batch, not both")
+    if stream:
+        raise EchoError("--stream shows one study as it is written; it does not go with --batch")
+    _many_studies(batch, lang, prompt, limits, settings, decoder, batch_size, out, load_model)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,7 @@ DTYPES = ("float32", "bfloat16", "float16")
 ATTENTION = ("sdpa", "eager", "flash_attention_2")
 REMOTE_CONFIG_KEYS = ("auto_map", "architectures", "model_type", "transformers_version")
 BLOCK_LENGTH_KEYS = ("block_length", "block_size", "bd_size")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer.model")  # fast, BPE, SentencePiece
 _NAME_BLOCK = re.compile(r"block[_-]?(\d+)", re.IGNORECASE)
 
 
@@ -182,6 +183,8 @@ def load_processor(folder: Path):
     from echo_cxr.model.processor import EchoProcessor
     from echo_cxr.model.tiny import CHAT_TEMPLATE
 
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):  # transformers would build an empty one
+        raise EchoError(f"model folder {folder} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})")
     try:
         processor = EchoProcessor.from_pretrained(folder)
     except (OSError, ValueError, TypeError) as err:
