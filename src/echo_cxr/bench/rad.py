@@ -75,16 +75,12 @@ def _step_seconds(model, segment, objective, settings, bench) -> list[float]:
 
 
 def run_rad_bench(bench: RadBenchConfig, shape: ScratchModel | None = None) -> dict:
-    from echo_cxr.model.presets import TextShape, VisionShape
     from echo_cxr.model.random_init import new_model
     from echo_cxr.model.tiny import train_tokenizer
 
     shape = shape or ScratchModel()
     tokenizer = train_tokenizer(vocab_size=shape.vocab_size)
-    text = TextShape(shape.hidden_size, shape.intermediate_size, shape.num_hidden_layers, shape.num_attention_heads,
-                     shape.num_key_value_heads, tuple(shape.mrope_section), shape.rope_theta, shape.vocab_size, False)
-    vision = VisionShape(shape.vision_depth, shape.vision_hidden_size, shape.vision_intermediate_size,
-                         shape.vision_heads, (shape.vision_depth - 1,))
+    text, vision = shape.shapes(vocab_size=shape.vocab_size)
     bundle = new_model("bench", tokenizer, text, vision, shape.max_pixels, seed=bench.seed)
     model = bundle.model.train()
     settings = ObjectiveSettings(block_length=bench.block_length, mask_id=bundle.special.mask,

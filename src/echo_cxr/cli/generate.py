@@ -10,6 +10,8 @@ from typing import Optional
 
 import typer
 
+from echo_cxr.cli import options
+
 from echo_cxr.imaging.limits import MAX_IMAGES_PER_STUDY
 
 
@@ -85,27 +87,27 @@ def generate_command(
                                                     "(one study per image file or sub-folder); JSON lines out."),
     batch_size: int = typer.Option(8, help="With --batch: studies decoded together."),
     out: Optional[Path] = typer.Option(None, help="With --batch: write the JSON lines here (default: stdout)."),
-    model: Optional[str] = typer.Option(None, help="Checkpoint folder, hub id, or random:tiny|0.5b|7b."),
+    model: options.Model = None,
     lang: Optional[str] = typer.Option(None, help="Report language: en or zh (default en; --batch JSON: "
                                                   "each sample's language)."),
     prompt: Optional[str] = typer.Option(None, help="Instruction (default: the release prompt for --lang)."),
-    block_length: Optional[int] = typer.Option(None, help="Block length L (default: the model's)."),
-    steps: Optional[int] = typer.Option(None, help="Denoising steps per block S, 1..L (default: the model's)."),
-    strategy: Optional[str] = typer.Option(None, help="Remasking strategy (default: the model's)."),
-    threshold: Optional[float] = typer.Option(None, help="Confidence threshold tau."),
-    entropy_bound: Optional[float] = typer.Option(None, help="Entropy bound of entropy_bounded."),
-    temperature: float = typer.Option(0.0, help="0 = greedy."),
-    top_k: int = typer.Option(0, help="Top-k filter (0 = off)."),
-    top_p: float = typer.Option(1.0, help="Top-p (nucleus) filter."),
-    seed: int = typer.Option(0, help="Sampling seed; also the weights of random:PRESET models."),
-    max_new_tokens: int = typer.Option(512, help="New-token budget."),
-    no_fused: bool = typer.Option(False, "--no-fused", help="Append each block's K/V in a separate forward."),
-    decoder: str = typer.Option("blockwise", help="blockwise | reference (slow oracle) | ar."),
-    ignore_eos: bool = typer.Option(False, "--ignore-eos", help="Do not stop at EOS (fixed-length speed runs)."),
-    dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16."),
+    block_length: options.BlockLength = None,
+    steps: options.Steps = None,
+    strategy: options.Strategy = None,
+    threshold: options.Threshold = None,
+    entropy_bound: options.EntropyBound = None,
+    temperature: options.Temperature = 0.0,
+    top_k: options.TopK = 0,
+    top_p: options.TopP = 1.0,
+    seed: options.Seed = 0,
+    max_new_tokens: options.MaxNewTokens = 512,
+    no_fused: options.NoFused = False,
+    decoder: options.Decoder = "blockwise",
+    ignore_eos: options.IgnoreEos = False,
+    dtype: options.Dtype = "float32",
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N | auto."),
-    attention: str = typer.Option("sdpa", help="sdpa | eager | flash_attention_2 (vision tower only)."),
-    max_pixels: Optional[int] = typer.Option(None, help="Image budget per view (width*height) after resizing."),
+    attention: options.Attention = "sdpa",
+    max_pixels: options.MaxPixels = None,
     max_images: int = typer.Option(MAX_IMAGES_PER_STUDY, help="Most views one study may have."),
     stream: bool = typer.Option(False, "--stream", help="Print each block as it is committed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

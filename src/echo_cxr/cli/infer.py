@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from echo_cxr.cli import options
+
 
 def _progress_printer(show: bool):
     """(on_batch callback, close) drawing a rich progress bar with ETA and tokens/s on stderr."""
@@ -42,27 +44,27 @@ def infer_command(
     data: list[Path] = typer.Option(..., "--data", help="Test-set JSON files in the release schema."),
     more_data: Optional[list[Path]] = typer.Argument(None, help="More data files (--data A.json B.json ...)."),
     out: Path = typer.Option(..., help="Results file (JSON lines, one record per sample)."),
-    model: Optional[str] = typer.Option(None, help="Checkpoint folder, hub id, or random:tiny|0.5b|7b."),
+    model: options.Model = None,
     batch_size: int = typer.Option(8, help="Samples decoded together."),
     resume: bool = typer.Option(False, "--resume", help="Continue a run: skip samples already in --out."),
     samples: int = typer.Option(1, help="Draws per input (seeds seed, seed+1, ...; needs --temperature > 0)."),
-    block_length: Optional[int] = typer.Option(None, help="Block length L (default: the model's)."),
-    steps: Optional[int] = typer.Option(None, help="Denoising steps per block S, 1..L (default: the model's)."),
-    strategy: Optional[str] = typer.Option(None, help="Remasking strategy (default: the model's)."),
-    threshold: Optional[float] = typer.Option(None, help="Confidence threshold tau."),
-    entropy_bound: Optional[float] = typer.Option(None, help="Entropy bound of entropy_bounded."),
-    temperature: float = typer.Option(0.0, help="0 = greedy."),
-    top_k: int = typer.Option(0, help="Top-k filter (0 = off)."),
-    top_p: float = typer.Option(1.0, help="Top-p (nucleus) filter."),
-    seed: int = typer.Option(0, help="Sampling seed; also the weights of random:PRESET models."),
-    max_new_tokens: int = typer.Option(512, help="New-token budget."),
-    no_fused: bool = typer.Option(False, "--no-fused", help="Append each block's K/V in a separate forward."),
-    decoder: str = typer.Option("blockwise", help="blockwise | reference (slow oracle) | ar."),
-    ignore_eos: bool = typer.Option(False, "--ignore-eos", help="Do not stop at EOS."),
-    dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16."),
+    block_length: options.BlockLength = None,
+    steps: options.Steps = None,
+    strategy: options.Strategy = None,
+    threshold: options.Threshold = None,
+    entropy_bound: options.EntropyBound = None,
+    temperature: options.Temperature = 0.0,
+    top_k: options.TopK = 0,
+    top_p: options.TopP = 1.0,
+    seed: options.Seed = 0,
+    max_new_tokens: options.MaxNewTokens = 512,
+    no_fused: options.NoFused = False,
+    decoder: options.Decoder = "blockwise",
+    ignore_eos: options.IgnoreEos = False,
+    dtype: options.Dtype = "float32",
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N | auto (under accelerate: one GPU per process)."),
-    attention: str = typer.Option("sdpa", help="sdpa | eager | flash_attention_2 (vision tower only)."),
-    max_pixels: Optional[int] = typer.Option(None, help="Image budget per view (width*height)."),
+    attention: options.Attention = "sdpa",
+    max_pixels: options.MaxPixels = None,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
     """Decode every sample of the data files into a JSON-lines results file (resumable)."""

@@ -19,7 +19,7 @@ from echo_cxr.decoding.rowstate import RowOutputs
 from echo_cxr.decoding.sampling import filtered_probs, make_generators, sample_tokens
 from echo_cxr.decoding.timing import now
 from echo_cxr.model.cache import BlockKVCache
-from echo_cxr.model.inputs import embed_prompts, lm_forward, prompt_positions
+from echo_cxr.model.inputs import lm_forward, prepare_prompts
 from echo_cxr.model.masks import causal_mask
 
 NEXT_TOKEN = "next_token"
@@ -50,9 +50,8 @@ def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None
     outputs = [RowOutputs() for _ in prompts]
     started = now(device)
     with timer("prefill"):
-        embeds = embed_prompts(model, prompts)
-        rope = [prompt_positions(model, p) for p in prompts]
-        inputs, pos, key_valid, cache = _prefill(model, embeds, [r[0] for r in rope], device)
+        embeds, positions, deltas = prepare_prompts(model, prompts)
+        inputs, pos, key_valid, cache = _prefill(model, embeds, positions, device)
         width = inputs.shape[1]
         mask = causal_mask(torch.arange(width, device=device), key_valid)
         logits = lm_forward(model, inputs, pos, mask, cache, logits_from=width - 1 if shifted else None)
@@ -61,7 +60,7 @@ def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None
         out.stats.prefill_seconds = decode_start - started
     requests = list(range(len(prompts)))
     generators = make_generators(seeds, device, config.temperature)
-    next_pos = torch.tensor([p.length + r[1] for p, r in zip(prompts, rope)], device=device)  # RoPE pos of token 0
+    next_pos = torch.tensor([p.length + d for p, d in zip(prompts, deltas)], device=device)  # RoPE pos of token 0
     embed = model.get_input_embeddings()
     mask_embed = embed(torch.tensor([special.mask], device=device))
     eos = torch.tensor(special.eos, device=device)

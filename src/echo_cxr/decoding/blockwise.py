@@ -24,7 +24,7 @@ from echo_cxr.decoding.sampling import entropy, filtered_probs, make_generators,
 from echo_cxr.decoding.strategies import STRATEGIES, StepScores, choose_commits
 from echo_cxr.decoding.timing import now
 from echo_cxr.model.cache import BlockKVCache
-from echo_cxr.model.inputs import embed_prompts, lm_forward, prompt_positions, response_positions
+from echo_cxr.model.inputs import lm_forward, prepare_prompts, response_positions
 from echo_cxr.model.masks import block_causal_mask
 
 
@@ -93,9 +93,7 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
     outputs = [RowOutputs() for _ in prompts]
     started = now(device)
     with timer("prefill"):
-        embeds = embed_prompts(model, prompts)
-        rope = [prompt_positions(model, p) for p in prompts]
-        positions, deltas = [r[0] for r in rope], [r[1] for r in rope]
+        embeds, positions, deltas = prepare_prompts(model, prompts)
         lengths = [p.length for p in prompts]
         cache, key_valid, width = _prefill(model, embeds, positions, lengths, L, device)
     decode_start = now(device)

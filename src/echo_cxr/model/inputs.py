@@ -106,6 +106,13 @@ def embed_prompts(model, prompts: list[EncodedPrompt]) -> list[torch.Tensor]:
     return embeds
 
 
+def prepare_prompts(model, prompts: list[EncodedPrompt]):
+    """(embeddings, positions, deltas) of a batch of prompts: what every decoder starts from."""
+    embeds = embed_prompts(model, prompts)
+    rope = [prompt_positions(model, p) for p in prompts]
+    return embeds, [r[0] for r in rope], [r[1] for r in rope]
+
+
 def lm_forward(model, embeds, positions, mask, cache, logits_from: int | None = 0):
     """One language-model forward over ``embeds`` (B, q, D) with explicit 3D positions (3, B, q).
 

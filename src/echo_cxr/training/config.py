@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from echo_cxr.errors import EchoError
+from echo_cxr.training.loss_options import LossOptions
 
 MIXED_PRECISION = ("no", "bf16", "fp16")
 TEACHER_OBJECTIVES = ("dcd", "dparallel", "cd4lm")
@@ -32,10 +33,24 @@ class ScratchModel:
     vision_heads: int = 4
     vocab_size: int = 1024
     max_pixels: int = 224 * 224
+    # Qwen2.5-VL's windowed attention suits large images; at 224 px every layer can attend globally,
+    # which lets a tower trained from scratch compare distant structures (heart vs thorax width).
+    vision_window_attention: bool = False
+
+    def shapes(self, vocab_size: int | None = None):
+        """(TextShape, VisionShape) of this model; ``vocab_size=None``: the tokenizer's size."""
+        from echo_cxr.model.presets import TextShape, VisionShape
+
+        text = TextShape(self.hidden_size, self.intermediate_size, self.num_hidden_layers, self.num_attention_heads,
+                         self.num_key_value_heads, tuple(self.mrope_section), self.rope_theta, vocab_size, False)
+        full = (self.vision_depth - 1,) if self.vision_window_attention else tuple(range(self.vision_depth))
+        vision = VisionShape(self.vision_depth, self.vision_hidden_size, self.vision_intermediate_size,
+                             self.vision_heads, full)
+        return text, vision
 
 
-@dataclass
-class TrainConfig:
+@dataclass(kw_only=True)
+class TrainConfig(LossOptions):
     """One training run. ``init``: checkpoint folder, hub id, random:PRESET, or ``scratch``."""
 
     objective: str
@@ -65,18 +80,7 @@ class TrainConfig:
     val_decode_samples: int = 4
     val_max_new_tokens: int = 160
     max_pixels: int | None = None
-    # objective settings (see objectives.ObjectiveSettings)
-    noise_eps: float = 1e-3
-    per_block_noise: bool = False
-    context_attention: str = "block"
-    step_weighting: bool = True
-    eos_ce: bool = True
-    eos_weight: float = 1.0
-    reverse_kl: bool = False
-    entropy_weight: float = 2.0
-    entropy_temperature: float = 0.5
-    consistency_weight: float = 0.7
-    consistency_temperature: float = 2.0
+    # loss and noise settings: inherited from LossOptions (noise_eps, step_weighting, ...)
     # DCD phase 1
     rollout_threshold: float = 0.9
     rollout_top_k: int = 16
@@ -106,6 +110,7 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise EchoError(message)
+        self.check_loss_options()
         if isinstance(self.scratch, dict):
             self.scratch = build(ScratchModel, self.scratch, "scratch")
 

@@ -21,44 +21,27 @@ import torch.nn.functional as F
 from echo_cxr.errors import EchoError
 from echo_cxr.model.bundle import PREDICTION_MASKED, PREDICTION_NEXT_TOKEN
 from echo_cxr.training import losses
-from echo_cxr.training.masks import CONTEXT_MODES
+from echo_cxr.training.loss_options import LossOptions
 from echo_cxr.training.segments import IGNORE, ar_segment, full_dup_segment, rad_segment
 from echo_cxr.training.teacher import distill_segment
 
 LOW_NOISE_KEEP = 0.5  # CD4LM: a high-noise mask stays masked in the low-noise view with this probability
 
 
-@dataclass(frozen=True)
-class ObjectiveSettings:
+@dataclass(kw_only=True)
+class ObjectiveSettings(LossOptions):
     """Everything an objective needs besides the data; validated on construction."""
 
     block_length: int
     mask_id: int
     eos_id: int
     image_token_id: int
-    noise_eps: float = 1e-3
-    per_block_noise: bool = False
-    context_attention: str = "block"
     freeze_vision: bool = True
-    step_weighting: bool = True
-    eos_ce: bool = True
-    eos_weight: float = 1.0
-    reverse_kl: bool = False
-    entropy_weight: float = 2.0
-    entropy_temperature: float = 0.5
-    consistency_weight: float = 0.7
-    consistency_temperature: float = 2.0
 
     def __post_init__(self) -> None:
         if self.block_length < 1:
             raise EchoError(f"block length must be at least 1, got {self.block_length}")
-        if not 0 < self.noise_eps < 1:
-            raise EchoError(f"noise eps must be in (0, 1), got {self.noise_eps}")
-        if self.context_attention not in CONTEXT_MODES:
-            raise EchoError(f"context attention must be one of {', '.join(CONTEXT_MODES)}")
-        for name in ("entropy_temperature", "consistency_temperature"):
-            if getattr(self, name) <= 0:
-                raise EchoError(f"{name} must be positive")
+        self.check_loss_options()
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ def scratch_bundle(config: TrainConfig, samples):
     """A randomly initialised model with a tokenizer trained on the training reports."""
     import torch
 
-    from echo_cxr.model.presets import TextShape, VisionShape
     from echo_cxr.model.random_init import new_model
     from echo_cxr.model.tiny import train_tokenizer
     from echo_cxr.prompts import PROMPTS, target_text
@@ -53,10 +52,7 @@ def scratch_bundle(config: TrainConfig, samples):
     shape = config.scratch
     texts = [target_text(s.findings, s.impression, s.language) for s in samples] + list(PROMPTS.values())
     tokenizer = train_tokenizer(texts, shape.vocab_size)
-    text = TextShape(shape.hidden_size, shape.intermediate_size, shape.num_hidden_layers, shape.num_attention_heads,
-                     shape.num_key_value_heads, tuple(shape.mrope_section), shape.rope_theta, None, False)
-    vision = VisionShape(shape.vision_depth, shape.vision_hidden_size, shape.vision_intermediate_size,
-                         shape.vision_heads, (shape.vision_depth - 1,))
+    text, vision = shape.shapes()
     return new_model("scratch", tokenizer, text, vision, shape.max_pixels, seed=config.seed,
                      dtype=torch.float32, device=torch.device("cpu"))
 

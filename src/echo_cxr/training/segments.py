@@ -61,14 +61,19 @@ def _noise(region: Region, block_length: int, per_block: bool, eps: float, gener
     return masked, levels
 
 
+def _noised_region(example: Example, settings, generator: torch.Generator):
+    """(region, masked, levels, noisy ids) of a diffusion objective."""
+    region = response_region(example, settings.block_length, settings.eos_id)
+    check_tail_is_text(example, region, settings.image_token_id)
+    masked, levels = _noise(region, settings.block_length, settings.per_block_noise, settings.noise_eps, generator)
+    return region, masked, levels, torch.where(masked, settings.mask_id, region.ids)
+
+
 def rad_segment(example: Example, settings, generator: torch.Generator) -> Segment:
     """RAD: [context | clean region | noisy region]; CE at masked noisy slots weighted by 1/t."""
     L = settings.block_length
-    region = response_region(example, L, settings.eos_id)
-    check_tail_is_text(example, region, settings.image_token_id)
+    region, masked, levels, noisy = _noised_region(example, settings, generator)
     A, N = region.context, region.length
-    masked, levels = _noise(region, L, settings.per_block_noise, settings.noise_eps, generator)
-    noisy = torch.where(masked, settings.mask_id, region.ids)
     ids = torch.cat([example.prompt.input_ids[:A], region.ids, noisy])
     positions = torch.cat([example.prompt_positions[:, :A], region.positions, region.positions], dim=1)
     targets, weights = _empty(A + 2 * N)
@@ -81,13 +86,10 @@ def rad_segment(example: Example, settings, generator: torch.Generator) -> Segme
 def full_dup_segment(example: Example, settings, generator: torch.Generator) -> Segment:
     """SDAR-style: [clean context+region | noisy context+region]; same loss as RAD."""
     L = settings.block_length
-    region = response_region(example, L, settings.eos_id)
-    check_tail_is_text(example, region, settings.image_token_id)
+    region, masked, levels, noisy = _noised_region(example, settings, generator)
     A, N = region.context, region.length
-    masked, levels = _noise(region, L, settings.per_block_noise, settings.noise_eps, generator)
     context = example.prompt.input_ids[:A]
-    clean = torch.cat([context, region.ids])
-    ids = torch.cat([clean, context, torch.where(masked, settings.mask_id, region.ids)])
+    ids = torch.cat([context, region.ids, context, noisy])
     copy_positions = torch.cat([example.prompt_positions[:, :A], region.positions], dim=1)
     positions = torch.cat([copy_positions, copy_positions], dim=1)
     targets, weights = _empty(2 * (A + N))

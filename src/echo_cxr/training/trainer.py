@@ -29,12 +29,8 @@ TRAINER_STATE = "trainer_state.json"
 def objective_settings(config: TrainConfig, bundle) -> ObjectiveSettings:
     return ObjectiveSettings(
         block_length=config.block_length, mask_id=bundle.special.mask, eos_id=bundle.special.eos[0],
-        image_token_id=bundle.model.config.image_token_id, noise_eps=config.noise_eps,
-        per_block_noise=config.per_block_noise, context_attention=config.context_attention,
-        freeze_vision=config.vision_frozen, step_weighting=config.step_weighting, eos_ce=config.eos_ce,
-        eos_weight=config.eos_weight, reverse_kl=config.reverse_kl, entropy_weight=config.entropy_weight,
-        entropy_temperature=config.entropy_temperature, consistency_weight=config.consistency_weight,
-        consistency_temperature=config.consistency_temperature,
+        image_token_id=bundle.model.config.image_token_id, freeze_vision=config.vision_frozen,
+        **config.loss_options(),
     )
 
 

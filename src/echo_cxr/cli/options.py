@@ -1,0 +1,26 @@
+"""Command-line options shared by the commands that decode (generate, infer, ...): one definition,
+one help text. Use as ``block_length: options.BlockLength = None``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+Model = Annotated[Optional[str], typer.Option(help="Checkpoint folder, hub id, or random:tiny|0.5b|7b.")]
+BlockLength = Annotated[Optional[int], typer.Option(help="Block length L (default: the model's).")]
+Steps = Annotated[Optional[int], typer.Option(help="Denoising steps per block S, 1..L (default: the model's).")]
+Strategy = Annotated[Optional[str], typer.Option(help="Remasking strategy (default: the model's).")]
+Threshold = Annotated[Optional[float], typer.Option(help="Confidence threshold tau.")]
+EntropyBound = Annotated[Optional[float], typer.Option(help="Entropy bound of entropy_bounded.")]
+Temperature = Annotated[float, typer.Option(help="0 = greedy.")]
+TopK = Annotated[int, typer.Option(help="Top-k filter (0 = off).")]
+TopP = Annotated[float, typer.Option(help="Top-p (nucleus) filter.")]
+Seed = Annotated[int, typer.Option(help="Sampling seed; also the weights of random:PRESET models.")]
+MaxNewTokens = Annotated[int, typer.Option(help="New-token budget.")]
+NoFused = Annotated[bool, typer.Option("--no-fused", help="Append each block's K/V in a separate forward.")]
+Decoder = Annotated[str, typer.Option(help="blockwise | reference (slow oracle) | ar.")]
+IgnoreEos = Annotated[bool, typer.Option("--ignore-eos", help="Do not stop at EOS (fixed-length speed runs).")]
+Dtype = Annotated[str, typer.Option(help="float32 | bfloat16 | float16.")]
+Attention = Annotated[str, typer.Option(help="sdpa | eager | flash_attention_2 (vision tower only).")]
+MaxPixels = Annotated[Optional[int], typer.Option(help="Image budget per view (width*height) after resizing.")]
