@@ -57,6 +57,7 @@ class TrainConfig(LossOptions):
     output_dir: str
     train_data: list[str]
     val_data: list[str] = field(default_factory=list)
+    max_samples: int | None = None  # use only the first N training samples (DCD needs a fraction)
     init: str = "scratch"
     scratch: ScratchModel = field(default_factory=ScratchModel)
     teacher: str | None = None
@@ -106,6 +107,7 @@ class TrainConfig(LossOptions):
             (self.objective not in TEACHER_OBJECTIVES or bool(self.teacher),
              f"objective {self.objective} needs a teacher checkpoint (teacher: PATH)"),
             (self.max_grad_norm > 0, "max_grad_norm must be positive"),
+            (self.max_samples is None or self.max_samples > 0, "max_samples must be positive"),
         ]
         for ok, message in checks:
             if not ok:

@@ -54,7 +54,7 @@ class Trainer:
                                        mixed_precision=config.mixed_precision)
         self.show_progress = progress and self.accelerator.is_main_process
         self.objective = get_objective(config.objective)
-        self.samples = run_setup.read_samples(config.train_data)
+        self.samples = run_setup.read_samples(config.train_data)[: config.max_samples]
         self.val_samples = run_setup.read_samples(config.val_data) if config.val_data else []
         # the model is trained (and validated) in the convention its objective produces
         self.bundle = replace(run_setup.initial_bundle(config, self.samples), prediction=self.objective.prediction)
@@ -198,6 +198,8 @@ class Trainer:
                 decode = validation_decode(self.bundle, self.val_samples[: self.config.val_decode_samples],
                                            self._decode_config(), self._decoder())
                 result["val_tpf"], result["val_texts"] = decode["tpf"], decode["texts"][:2]
+                if "clinical_f1" in decode:
+                    result["val_clinical_f1"] = decode["clinical_f1"]
         acc.wait_for_everyone()
         return result
 

@@ -51,4 +51,10 @@ def validation_decode(bundle, samples, config: DecodeConfig, decoder: str) -> di
     results = generate(bundle, [study_of(s) for s in samples], config, decoder=decoder)
     model.train(was_training)
     tpf = [r.stats.tokens_per_forward for r in results]
-    return {"tpf": sum(tpf) / len(tpf), "texts": [r.text for r in results]}
+    summary = {"tpf": sum(tpf) / len(tpf), "texts": [r.text for r in results]}
+    if all(s.labels is not None for s in samples):  # Phantom CXR: exact clinical truth
+        from echo_cxr.phantom import clinical_scores, label_report
+
+        predicted = [label_report(r.text, s.language) for r, s in zip(results, samples)]
+        summary["clinical_f1"] = clinical_scores(predicted, [s.labels for s in samples])["micro_f1"]
+    return summary

@@ -26,20 +26,29 @@ from echo_cxr.training.label_targets import decode_targets, encode_labels, targe
 
 
 class LabelHead(nn.Module):
-    """One learned query per target attends over an image's merged tokens; a dot product scores it."""
+    """Per-token scores for every target, max-pooled over the image's merged tokens.
+
+    Max pooling is the inductive bias that a finding counts wherever it is: with an attention-
+    pooling head (or only the language model's attention in stage 1), a tower trained from scratch
+    did not learn to see even a pacemaker within 400 steps; with max pooling it did within 200.
+    """
 
     def __init__(self, dim: int, targets: int):
         super().__init__()
-        self.queries = nn.Parameter(torch.randn(targets, dim) * dim**-0.5)
-        self.keys = nn.Linear(dim, dim)
-        self.values = nn.Linear(dim, dim)
-        self.readout = nn.Parameter(torch.zeros(targets, dim))
-        self.bias = nn.Parameter(torch.zeros(targets))
+        self.scores = nn.Linear(dim, targets)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # (n, D) -> (targets,)
-        attention = torch.softmax(self.queries @ self.keys(tokens).T / tokens.shape[-1] ** 0.5, dim=-1)
-        pooled = attention @ self.values(tokens)  # (targets, D)
-        return (pooled * self.readout).sum(-1) + self.bias
+        return self.scores(tokens).max(dim=0).values
+
+
+MAX_POSITIVE_WEIGHT = 50.0
+
+
+def balanced_weights(targets: torch.Tensor) -> torch.Tensor:
+    """Per-target weight of positives, negatives/positives (capped): rare findings count as much as
+    their absence, otherwise every score sinks below the threshold."""
+    positives = targets.sum(0)
+    return ((len(targets) - positives) / positives.clamp_min(1)).clamp(1.0, MAX_POSITIVE_WEIGHT)
 
 
 def unique_studies(samples) -> list:
@@ -95,6 +104,7 @@ class VisionPretrainer:
 
         scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.warmup_ratio * total), total)
         targets = {s.sample_id: encode_labels(s.labels, self.names) for s in self.train}
+        positive_weight = balanced_weights(torch.stack(list(targets.values())))
         generator = torch.Generator().manual_seed(config.seed)
         visual.train()
         step, order, cursor = 0, [], 0
@@ -106,7 +116,7 @@ class VisionPretrainer:
             cursor += config.batch_size
             logits = self._logits(batch)
             truth = torch.stack([targets[s.sample_id] for s in batch])
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, truth)
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, truth, pos_weight=positive_weight)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
             optimizer.step()
