@@ -159,20 +159,27 @@ def _denoise_block(model, rows, cache, config, block, mask_id, embed, callbacks,
     commit_step = torch.full_like(rows.ids, -1)
     top_ids = top_probs = None
     needs_entropy = STRATEGIES[config.strategy].needs_entropy
+    # one greedy step commits every masked position: only the argmax is needed (no softmax)
+    argmax_only = config.num_steps == 1 and config.temperature == 0 and not recording
     step = 0
     while bool(masked.any()):
         active = masked.any(-1)
         fuse = step == 0 and rows.prev_embeds is not None
         with timer("forward"):
             logits = _forward_block(model, rows, cache, _block_embeds(rows, embed), fuse, L)
-        with timer("sampling"):
-            probs = filtered_probs(logits, config.temperature, config.top_k, config.top_p)
-            tokens, confidence = sample_tokens(probs, config.temperature, rows.generators, active)
+        if argmax_only:
+            with timer("sampling"):
+                tokens = logits.argmax(dim=-1)
+            commit = masked
+        else:
+            with timer("sampling"):
+                probs = filtered_probs(logits, config.temperature, config.top_k, config.top_p)
+                tokens, confidence = sample_tokens(probs, config.temperature, rows.generators, active)
+            with timer("remasking"):
+                scores = StepScores(confidence.masked_fill(~masked, float("-inf")), masked,
+                                    entropy(probs) if needs_entropy else None)
+                commit = choose_commits(scores, config.step_quota(step), config)
         with timer("remasking"):
-            scores = StepScores(
-                confidence.masked_fill(~masked, float("-inf")), masked, entropy(probs) if needs_entropy else None
-            )
-            commit = choose_commits(scores, config.step_quota(step), config)
             rows.ids = torch.where(commit, tokens, rows.ids)
             masked = masked & ~commit
         rows.forwards += active.long()
