@@ -122,3 +122,13 @@ def test_block_length_must_match_a_trained_checkpoint(capsys, image_paths, tmp_p
     assert record["decoding"]["block_length"] == 8 and record["decoding"]["steps"] == 1
     assert run_json(capsys, [image_paths[0], "--model", str(folder), "--max-new-tokens", "9", "--decoder", "ar",
                              "--block-length", "1", "--json"])["stats"]["tokens_per_forward"] == 1.0
+
+
+def test_generate_on_a_phantom_study_shows_its_truth(capsys, tmp_path):
+    code, out, err = run(capsys, ["generate", "--phantom", "3", "--phantom-dir", str(tmp_path), "--model",
+                                  "random:tiny", "--max-new-tokens", "4"])
+    assert code == 0 and out.strip()
+    assert (tmp_path / "phantom-s3-frontal.png").is_file()
+    assert "truth: " in err and "reference report: Findings:" in err
+    code, _, err = run(capsys, ["generate", "--phantom", "3", str(tmp_path / "phantom-s3-frontal.png")])
+    assert code == 2 and "--phantom makes its own study" in err

@@ -13,8 +13,8 @@ from echo_cxr.errors import EchoError
 from echo_cxr.report import parse_sections
 
 DEFAULT_MODEL_NOTICE_RANDOM = (
-    "note: no trained default model ships with this version yet; using random:tiny (random weights, "
-    "the report is noise). Pass --model PATH|HUB_ID for real weights."
+    "note: this copy of echo-cxr does not ship the trained default model (scripts/reproduce.sh makes it); "
+    "using random:tiny (random weights, the report is noise). Pass --model PATH|HUB_ID for real weights."
 )
 DEFAULT_MODEL_SPEC = "random:tiny"
 STAT_KEYS = ("new_tokens", "forward_passes", "tokens_per_forward", "prefill_seconds", "decode_seconds",
@@ -22,7 +22,12 @@ STAT_KEYS = ("new_tokens", "forward_passes", "tokens_per_forward", "prefill_seco
 
 
 def default_model() -> tuple[str, str]:
-    """The model used when none is given, and the notice to show on stderr."""
+    """The model used when none is given, and the notice to show on stderr: the shipped Phantom
+    CXR ECHO block-8 model, or ``random:tiny`` in a copy that does not ship it."""
+    from echo_cxr.model.builtin import BUILTIN_PREFIX, DEFAULT_BUILTIN, SYNTHETIC_NOTICE, available
+
+    if DEFAULT_BUILTIN in available():
+        return BUILTIN_PREFIX + DEFAULT_BUILTIN, SYNTHETIC_NOTICE.format(name=BUILTIN_PREFIX + DEFAULT_BUILTIN)
     return DEFAULT_MODEL_SPEC, DEFAULT_MODEL_NOTICE_RANDOM
 
 

@@ -110,10 +110,12 @@ def _median_row(samples: list[dict]) -> dict:
         "decode_seconds": med("decode_seconds"), "prefill_seconds": med("prefill_seconds"),
         "phases": {p: statistics.median(s["phases"][p] for s in samples) for p in PHASES},
         "overhead_fraction": med("overhead_fraction"),
+        "token_ids": first["token_ids"],
     }
 
 
-def run_decode_bench(bundle, bench: DecodeBenchConfig, images: list | None = None, progress=None) -> dict:
+def run_decode_bench(bundle, bench: DecodeBenchConfig, images: list | None = None, progress=None,
+                     quantize: str = "none") -> dict:
     """Measure every (run kind, batch size, mode); returns the JSON-ready report."""
     ar_bundle = replace(bundle, prediction=PREDICTION_NEXT_TOKEN)
     rows = []
@@ -133,7 +135,7 @@ def run_decode_bench(bundle, bench: DecodeBenchConfig, images: list | None = Non
                 if progress:
                     progress(rows[-1])
     _add_speedups(rows)
-    return {"model": bundle.name, "dtype": str(bundle.dtype).removeprefix("torch."),
+    return {"model": bundle.name, "dtype": str(bundle.dtype).removeprefix("torch."), "quantize": quantize,
             "device": str(bundle.device), "machine": machine_description(bundle.device),
             "date": date.today().isoformat(), "config": asdict(bench), "results": rows}
 
@@ -143,6 +145,24 @@ def _add_speedups(rows: list[dict]) -> None:
     for row in rows:
         base = baseline.get((row["run"], row["batch_size"]))
         row["speedup_vs_ar"] = row["tokens_per_second"] / base if base else None
+
+
+def add_agreement(report: dict, reference: dict) -> None:
+    """``token_agreement`` of each row: the share of its token positions equal to the same row of
+    ``reference`` (same run, batch and mode; positions past the shorter output count as different)."""
+    rows = {(r["run"], r["batch_size"], r["mode"]): r for r in reference["results"]}
+    for row in report["results"]:
+        other = rows.get((row["run"], row["batch_size"], row["mode"]))
+        row["token_agreement"] = None if other is None else token_agreement(row["token_ids"], other["token_ids"])
+    report["reference"] = {k: reference.get(k) for k in ("model", "dtype", "quantize", "date")}
+
+
+def token_agreement(ours: list[list[int]], theirs: list[list[int]]) -> float:
+    same = total = 0
+    for a, b in zip(ours, theirs, strict=True):
+        same += sum(x == y for x, y in zip(a, b))
+        total += max(len(a), len(b))
+    return same / total if total else 1.0
 
 
 def machine_description(device) -> str:

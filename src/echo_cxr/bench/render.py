@@ -13,18 +13,26 @@ def _fmt(value, digits: int = 2) -> str:
 
 def decode_markdown(report: dict) -> str:
     """One table row per (run, batch, mode): TPF, TPS, speed-up, phase medians."""
-    head = (f"Model `{report['model']}` ({report['dtype']}, {report['device']}; {report['machine']}), "
+    numeric = report["dtype"] + (f" + {report['quantize']} linear" if report.get("quantize", "none") != "none" else "")
+    agreement = "reference" in report
+    head = (f"Model `{report['model']}` ({numeric}, {report['device']}; {report['machine']}), "
             f"{report['date']}, block length {report['config']['block_length']}, "
             f"{report['config']['max_new_tokens']} new tokens, median of {report['config']['repeats']}.\n\n")
     columns = ["run", "batch", "mode", "L", "S", "fused", "tokens", "forwards", "TPF", "tok/s", "x AR",
-               *[f"{p} s" for p in PHASES], "overhead"]
+               *[f"{p} s" for p in PHASES], "overhead", *(["agree"] if agreement else [])]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in report["results"]:
         cells = [r["run"], str(r["batch_size"]), r["mode"], str(r["block_length"]), str(r["steps"]),
                  {True: "yes", False: "no", None: "-"}[r["fused"]], str(r["new_tokens"]), str(r["forward_passes"]),
                  _fmt(r["tokens_per_forward"]), _fmt(r["tokens_per_second"], 1), _fmt(r["speedup_vs_ar"]),
                  *[_fmt(r["phases"][p], 3) for p in PHASES], f"{100 * r['overhead_fraction']:.1f}%"]
+        if agreement:
+            cells.append(_fmt(r["token_agreement"], 3))
         lines.append("| " + " | ".join(cells) + " |")
+    if agreement:
+        ref = report["reference"]
+        head += (f"agree = share of output tokens equal to the reference run ({ref['dtype']}, "
+                 f"quantize {ref.get('quantize') or 'none'}, {ref['date']}).\n\n")
     return head + "\n".join(lines) + "\n"
 
 

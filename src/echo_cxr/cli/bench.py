@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from echo_cxr.cli import options
+
 bench_app = typer.Typer(help="Benchmarks that print numbers.", no_args_is_help=True)
 
 
@@ -40,6 +42,9 @@ def decode_command(
     seed: int = typer.Option(0, help="Seed of random:PRESET weights and noise images."),
     dtype: str = typer.Option("float32"),
     device: str = typer.Option("cpu"),
+    quantize: options.Quantize = "none",
+    reference: Optional[Path] = typer.Option(None, help="JSON report of an earlier run (e.g. float32): token "
+                                                        "agreement of every row with the same row there."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's choice)."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON report instead of the table."),
     out: Optional[Path] = typer.Option(None, help="Write the JSON report here."),
@@ -50,7 +55,7 @@ def decode_command(
     """AR vs multi-step vs one-step (fused/unfused) decode speed on one model, in one run."""
     import torch
 
-    from echo_cxr.bench.decode import DecodeBenchConfig, run_decode_bench
+    from echo_cxr.bench.decode import DecodeBenchConfig, add_agreement, run_decode_bench
     from echo_cxr.bench.render import decode_markdown, plot_tpf_vs_quality
     from echo_cxr.errors import EchoError
     from echo_cxr.model import load
@@ -68,11 +73,14 @@ def decode_command(
     if model is None:
         model, notice = default_model()
         print(notice, file=sys.stderr)
-    bundle = load(model, device=device, dtype=dtype, seed=seed)
+    bundle = load(model, device=device, dtype=dtype, seed=seed, quantize=quantize)
     progress = lambda row: print(f"  {row['run']:7s} batch {row['batch_size']:3d} {row['mode']:17s} "
                                  f"TPF {row['tokens_per_forward']:.2f}  {row['tokens_per_second']:.1f} tok/s",
                                  file=sys.stderr)
-    report = run_decode_bench(bundle, bench, images=[str(p) for p in image] or None, progress=progress)
+    report = run_decode_bench(bundle, bench, images=[str(p) for p in image] or None, progress=progress,
+                              quantize=quantize)
+    if reference is not None:
+        add_agreement(report, json.loads(reference.read_text()))
     table = decode_markdown(report)
     if out:
         out.write_text(json.dumps(report, indent=2) + "\n")

@@ -30,14 +30,15 @@ def _stream_printer(bundle, config):
     return on_block
 
 
-def _load_model(model, device, dtype, seed, attention, max_pixels):
+def _load_model(model, device, dtype, seed, attention, max_pixels, quantize):
     from echo_cxr.model import load
     from echo_cxr.pipeline import default_model
 
     if model is None:
         model, notice = default_model()
         print(notice, file=sys.stderr)
-    return load(model, device=device, dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels)
+    return load(model, device=device, dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels,
+                quantize=quantize)
 
 
 def _one_study(images, lang, prompt, limits, settings, decoder, stream, as_json, load_model) -> None:
@@ -81,6 +82,15 @@ def _many_studies(batch, lang, prompt, limits, settings, decoder, batch_size, ou
         print(f"{len(studies.studies)} reports written to {out}", file=sys.stderr)
 
 
+def _phantom_study(seed: int, folder: Path, lang: str) -> list[Path]:
+    from echo_cxr.phantom.single import write_single_study
+
+    study = write_single_study(seed, folder)
+    print(f"phantom study (seed {seed}): {', '.join(map(str, study.paths))}\ntruth: {study.truth_line()}\n"
+          f"reference report: {study.reference[lang]}", file=sys.stderr)
+    return study.paths
+
+
 def generate_command(
     images: Optional[list[Path]] = typer.Argument(None, help="Views of one study (PNG, JPEG or DICOM)."),
     batch: Optional[Path] = typer.Option(None, help="Many studies: a release-schema JSON file or a folder "
@@ -108,9 +118,13 @@ def generate_command(
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N | auto."),
     attention: options.Attention = "sdpa",
     max_pixels: options.MaxPixels = None,
+    quantize: options.Quantize = "none",
     max_images: int = typer.Option(MAX_IMAGES_PER_STUDY, help="Most views one study may have."),
     stream: bool = typer.Option(False, "--stream", help="Print each block as it is committed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    phantom: Optional[int] = typer.Option(None, help="Make a Phantom CXR study with this seed and report on it "
+                                                     "(its image and true findings go to stderr)."),
+    phantom_dir: Path = typer.Option(Path("phantom-study"), help="With --phantom: where its image is written."),
 ) -> None:
     """Write a report for one study (IMAGE ...) or for many (--batch)."""
     from echo_cxr.decoding.api import DECODERS
@@ -132,7 +146,11 @@ def generate_command(
     limits = ImageLimits(max_images=max_images)
     if max_pixels is not None and max_pixels <= 0:
         raise EchoError(f"max pixels must be positive, got {max_pixels}")
-    load_model = lambda: _load_model(model, device, dtype, seed, attention, max_pixels)  # noqa: E731
+    load_model = lambda: _load_model(model, device, dtype, seed, attention, max_pixels, quantize)  # noqa: E731
+    if phantom is not None:
+        if images or batch is not None:
+            raise EchoError("--phantom makes its own study; give no images and no --batch with it")
+        images = _phantom_study(phantom, phantom_dir, lang or "en")
     if batch is None:
         if not images:
             raise typer.BadParameter("Missing argument. Give the views of one study, or --batch FILE|FOLDER "

@@ -65,6 +65,7 @@ def infer_command(
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N | auto (under accelerate: one GPU per process)."),
     attention: options.Attention = "sdpa",
     max_pixels: options.MaxPixels = None,
+    quantize: options.Quantize = "none",
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
     """Decode every sample of the data files into a JSON-lines results file (resumable)."""
@@ -82,7 +83,7 @@ def infer_command(
     config = InferConfig(
         data=tuple(str(p) for p in [*data, *(more_data or [])]), out=str(out), model=model,
         batch_size=batch_size, resume=resume, samples=samples, decoder=decoder, decoding=decoding, seed=seed,
-        device=device, dtype=dtype, attention=attention, max_pixels=max_pixels,
+        device=device, dtype=dtype, attention=attention, max_pixels=max_pixels, quantize=quantize,
     )
     on_batch, close = _progress_printer(progress and main_process)
     try:

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-Model = Annotated[Optional[str], typer.Option(help="Checkpoint folder, hub id, or random:tiny|0.5b|7b.")]
+Model = Annotated[Optional[str], typer.Option(help="Checkpoint folder, hub id, builtin:NAME or random:tiny|0.5b|7b "
+                                                     "(default: the shipped model).")]
 BlockLength = Annotated[Optional[int], typer.Option(help="Block length L (default: the model's).")]
 Steps = Annotated[Optional[int], typer.Option(help="Denoising steps per block S, 1..L (default: the model's).")]
 Strategy = Annotated[Optional[str], typer.Option(help="Remasking strategy (default: the model's).")]
@@ -24,3 +25,4 @@ IgnoreEos = Annotated[bool, typer.Option("--ignore-eos", help="Do not stop at EO
 Dtype = Annotated[str, typer.Option(help="float32 | bfloat16 | float16.")]
 Attention = Annotated[str, typer.Option(help="sdpa | eager | flash_attention_2 (vision tower only).")]
 MaxPixels = Annotated[Optional[int], typer.Option(help="Image budget per view (width*height) after resizing.")]
+Quantize = Annotated[str, typer.Option(help="none | int8 (CPU: dynamic int8 linear layers in the language model).")]

@@ -48,6 +48,7 @@ class InferConfig:
     dtype: str = "float32"
     attention: str = "sdpa"
     max_pixels: int | None = None
+    quantize: str = "none"
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -87,11 +88,13 @@ class InferSummary:
 
 
 def run_id(model: str, decoding: dict, decoder: str, dtype: str, max_pixels: int | None,
-           samples: int, digests: Sequence[str]) -> str:
+           samples: int, digests: Sequence[str], quantize: str = "none") -> str:
     """Hash of everything that determines the outputs (not batch size, device or process count)."""
     payload = {"model": model, "decoding": decoding, "decoder": decoder, "dtype": dtype,
                "max_pixels": max_pixels, "samples": samples, "data": sorted(digests),
                "record_version": RECORD_VERSION}
+    if quantize != "none":  # runs from before quantization existed keep their ids
+        payload["quantize"] = quantize
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:RUN_ID_CHARS]
 
@@ -203,12 +206,12 @@ def run_inference(config: InferConfig, on_batch: Callable[[BatchEvent], None] | 
     _check_out(out, config.resume)
     group = current_group(cpu=config.device == "cpu")
     bundle = load(config.model, device=_device(config, group), dtype=config.dtype, seed=config.seed,
-                  attention=config.attention, max_pixels=config.max_pixels)
+                  attention=config.attention, max_pixels=config.max_pixels, quantize=config.quantize)
     dcfg = decode_config(bundle, config.decoder, **config.decoding, seed=config.seed)
     if config.samples > 1 and dcfg.temperature == 0:
         raise EchoError("several samples per input need --temperature > 0 (greedy draws are identical)")
     run = run_id(bundle.name, dcfg.as_dict(), config.decoder, config.dtype, config.max_pixels, config.samples,
-                 sorted({s.source_digest for s in samples}))
+                 sorted({s.source_digest for s in samples}), config.quantize)
     items = [(sample, draw) for sample in samples for draw in range(config.samples)]
     order = {item_key(item): index for index, item in enumerate(items)}
     finished = _finished(out, run)  # every process checks, so that all fail alike on a foreign file

@@ -2,6 +2,7 @@
 
 ``spec`` is one of
 - ``random:PRESET`` - random weights of a preset architecture (``--seed`` fixes them);
+- ``builtin:NAME`` - a model shipped inside the package (model/builtin.py);
 - a folder saved by echo-cxr (``save_checkpoint``), or laid out like the released
   ``Midea-AIRC/ECHO_*`` checkpoints (Qwen2.5-VL weights under 4.x or 5.x names, a config whose
   ``model_type``/``auto_map`` point at remote code). Both load natively: no remote code is run;
@@ -16,6 +17,7 @@ import re
 from pathlib import Path
 
 from echo_cxr.errors import EchoError
+from echo_cxr.model.builtin import BUILTIN_PREFIX, builtin_folder
 from echo_cxr.model.bundle import ECHO_CONFIG_KEY, LoadedModel, ModelDefaults, PREDICTION_MASKED
 from echo_cxr.model.presets import RANDOM_PREFIX
 
@@ -70,8 +72,14 @@ def load(
     seed: int = 0,
     attention: str = "sdpa",
     max_pixels: int | None = None,
+    quantize: str = "none",
 ) -> LoadedModel:
-    """Load a model by spec; returns model (eval mode), processor, tokenizer and special ids."""
+    """Load a model by spec; returns model (eval mode), processor, tokenizer and special ids.
+    ``quantize="int8"``: dynamic int8 linear layers in the language model (CPU, model/quantize.py)."""
+    from echo_cxr.model.quantize import QUANTIZATIONS, quantize_model
+
+    if quantize not in QUANTIZATIONS:
+        raise EchoError(f"unknown quantization {quantize!r}; choose one of {', '.join(QUANTIZATIONS)}")
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     attn = attention_setting(attention)
     if spec.startswith(RANDOM_PREFIX):
@@ -83,7 +91,7 @@ def load(
         bundle = load_folder(folder, torch_dtype, torch_device, attn, name=spec)
     if max_pixels is not None:
         set_max_pixels(bundle.processor, max_pixels)
-    return bundle
+    return quantize_model(bundle, quantize)
 
 
 def set_max_pixels(processor, max_pixels: int) -> None:
@@ -95,13 +103,15 @@ def set_max_pixels(processor, max_pixels: int) -> None:
 
 def locate(spec: str) -> Path:
     """A local folder for ``spec``: the folder itself, or a hub snapshot (downloaded if online)."""
+    if spec.startswith(BUILTIN_PREFIX):
+        return builtin_folder(spec)
     path = Path(spec).expanduser()
     if path.exists():
         if not path.is_dir():
             raise EchoError(f"model path {path} is not a folder")
         return path
     if spec.count("/") != 1 or spec.startswith((".", "/")):
-        raise EchoError(f"model {spec!r} is neither a folder nor a hub id (owner/name) nor random:PRESET")
+        raise EchoError(f"model {spec!r} is neither a folder nor a hub id (owner/name) nor random:PRESET nor builtin:NAME")
     return _hub_snapshot(spec)
 
 

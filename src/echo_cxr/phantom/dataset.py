@@ -37,6 +37,7 @@ DEFAULT_SPLITS = {"train": 0.8, "val": 0.1, "test": 0.1}
 SPLIT_STRIDE = 1 << 32  # index range owned by each split
 KNOWN_SPLITS = ("train", "val", "test")
 MANIFEST = "manifest.json"
+STUDY_ID_PREFIX = "phantom-"  # every study and sample id written here starts with it
 MAX_WORKERS = 64
 AUTO_WORKERS_MAX = 4
 CHUNK = 8  # studies per task sent to a worker
@@ -155,7 +156,7 @@ def _suffix(config: PhantomConfig) -> str:
 def _write_study(job: _Job, i: int) -> list[dict[str, Any]]:
     """Render and save study ``i`` of a split; return its samples (one per language)."""
     study = generate_study(job.seed, job.base + i, job.config)
-    study_id = f"phantom-s{job.seed}-{job.split}-{i:06d}"
+    study_id = f"{STUDY_ID_PREFIX}s{job.seed}-{job.split}-{i:06d}"
     paths = []
     for view, picture in study.views.items():
         name = f"{i:06d}_{view}{_suffix(job.config)}"

@@ -73,6 +73,9 @@ VARIANTS = (
 )
 
 
+VARIANT_GROUPS = ("main", "native", "baseline", "ablation")  # the order the reproduction runs them in
+
+
 @dataclass(frozen=True)
 class Profile:
     """Sizes of one reproduction (configs/reproduce/*.yaml)."""
@@ -84,6 +87,7 @@ class Profile:
     shape: dict
     runs: dict
     eval: dict
+    ship_models: bool = False  # install the block-8 ECHO and Base models into the package
 
     @classmethod
     def load(cls, path: str | Path) -> "Profile":
@@ -93,11 +97,11 @@ class Profile:
         if not path.is_file():
             raise EchoError(f"profile not found: {path}")
         raw = yaml.safe_load(path.read_text())
-        unknown = set(raw) - {"seed", "data", "val_samples", "shape", "runs", "eval"}
+        unknown = set(raw) - {"seed", "data", "val_samples", "shape", "runs", "eval", "ship_models"}
         if unknown:
             raise EchoError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
         bad = set(raw.get("runs", {})) - set(RUN_KINDS)
         if bad:
             raise EchoError(f"{path}: unknown run kind(s) {', '.join(sorted(bad))}")
         return cls(str(path), raw["seed"], raw["data"], raw["val_samples"], raw["shape"], raw.get("runs", {}),
-                   raw["eval"])
+                   raw["eval"], bool(raw.get("ship_models", False)))

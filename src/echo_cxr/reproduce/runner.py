@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from echo_cxr.errors import EchoError
-from echo_cxr.reproduce.plan import CONFIG_DIR, RUNS, VARIANTS, Profile, Run, Variant
+from echo_cxr.reproduce.plan import CONFIG_DIR, RUNS, VARIANT_GROUPS, VARIANTS, Profile, Run, Variant
 
 TIMINGS = "timings.json"
 COMMANDS = "commands.log"
@@ -125,12 +125,33 @@ class Reproduction:
 
         self._timed(stage, action)
 
+    def train_with_dependencies(self, name: str) -> None:
+        run = next(r for r in RUNS if r.name == name)
+        for needed in (run.init, run.teacher):
+            if needed:
+                self.train_with_dependencies(needed)
+        self.train(run)
+
     def run_all(self, docs: Path) -> Path:
+        """Data, then each evaluated group in order (main, native, baselines, ablations): its runs
+        are trained, its variants evaluated and the document re-rendered, so that an interrupted
+        reproduction already documents everything it finished."""
         from echo_cxr.reproduce.results import write_results
 
         self.make_data()
-        for run in RUNS:
-            self.train(run)
-        for variant in VARIANTS:
-            self.evaluate(variant)
-        return write_results(self, docs)
+        path = None
+        for group in VARIANT_GROUPS:
+            for variant in (v for v in VARIANTS if v.group == group):
+                self.train_with_dependencies(variant.run)
+                self.evaluate(variant)
+            path = write_results(self, docs)
+            if group == "main" and self.profile.ship_models:
+                self.ship()
+        return path
+
+    def ship(self) -> None:
+        """The default model and its teacher, into the package (model/builtin.py)."""
+        from echo_cxr.model.builtin import BUILTIN_RUNS, install
+
+        for folder in install({name: self.run_dir(run) / "model" for name, run in BUILTIN_RUNS.items()}):
+            print(f"[reproduce] installed {folder}", file=sys.stderr, flush=True)

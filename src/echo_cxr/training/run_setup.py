@@ -73,12 +73,22 @@ def initial_bundle(config: TrainConfig, samples, device: str = "cpu"):
     return bundle
 
 
-def trained_bundle(bundle, config: TrainConfig, prediction: str):
-    """The bundle to save: prediction convention and decoding defaults of the trained stage."""
+def trained_bundle(bundle, config: TrainConfig, prediction: str, samples=()):
+    """The bundle to save: prediction convention and decoding defaults of the trained stage, and
+    whether it has only seen synthetic data (a synthetic init, or Phantom CXR samples only)."""
     one_step = config.objective in TEACHER_OBJECTIVES
     defaults = ModelDefaults(block_length=config.block_length, steps=1 if one_step else None,
                              threshold=bundle.defaults.threshold)
-    return replace(bundle, prediction=prediction, defaults=defaults)
+    return replace(bundle, prediction=prediction, defaults=defaults, synthetic=synthetic_after(bundle, config, samples))
+
+
+def synthetic_after(bundle, config: TrainConfig, samples) -> bool:
+    """A model has only seen synthetic data if its init had, or it started from scratch and
+    trained on Phantom CXR samples only."""
+    from echo_cxr.phantom.dataset import STUDY_ID_PREFIX
+
+    phantom = bool(samples) and all(str(s.sample_id).startswith(STUDY_ID_PREFIX) for s in samples)
+    return bundle.synthetic or (config.init == "scratch" and phantom)
 
 
 def check_teacher(config: TrainConfig, teacher) -> None:

@@ -235,7 +235,7 @@ class Trainer:
         self.save(state)
         target = self.out / run_setup.MODEL_DIR
         if acc.is_main_process:
-            bundle = run_setup.trained_bundle(self.bundle, self.config, self.objective.prediction)
+            bundle = run_setup.trained_bundle(self.bundle, self.config, self.objective.prediction, self.samples)
             bundle.model.eval()
             save_checkpoint(bundle, target, overwrite=True)
         acc.wait_for_everyone()

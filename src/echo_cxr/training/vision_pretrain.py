@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -151,6 +152,7 @@ class VisionPretrainer:
 
         target = self.out / run_setup.MODEL_DIR
         self.bundle.model.eval()
-        save_checkpoint(self.bundle, target, overwrite=True)
+        synthetic = run_setup.synthetic_after(self.bundle, self.config, self.train)
+        save_checkpoint(replace(self.bundle, synthetic=synthetic), target, overwrite=True)
         torch.save(self.head.state_dict(), self.out / "label_head.pt")
         return target

@@ -26,7 +26,7 @@ SLOW_MOTION_CEILING_MS = 1000
 FRAME_INTERVAL_S = 0.05  # at most ~20 page updates a second at full speed
 MILLISECONDS = 1000.0
 DIFFUSION_PANEL, AR_PANEL = "echo-diffusion", "echo-ar"
-NOISE_NOTE = "random weights: this report is noise (no trained default model ships yet)"
+NOISE_NOTE = "random weights: this report is noise"
 SYNTHETIC_NOTE = "trained on Phantom CXR only (synthetic): not for clinical use"
 
 

@@ -29,7 +29,7 @@ def _settings(gr, session: DemoSession):
     block_choices = [MODEL_DEFAULT] + [str(b) for b in BLOCK_CHOICES]
     with gr.Accordion("Model and decoding settings", open=False):
         model = gr.Dropdown([config.model, *config.extra_models], value=config.model, allow_custom_value=True,
-                            label="Model (folder, hub id or random:PRESET)", elem_id="echo-model")
+                            label="Model (folder, hub id, builtin:NAME or random:PRESET)", elem_id="echo-model")
         language = gr.Radio(list(LANGUAGES), value="en", label="Report language", elem_id="echo-language")
         with gr.Row():
             block_length = gr.Dropdown(block_choices, value=_initial(config.block_length), label="Block length L")

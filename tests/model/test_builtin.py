@@ -1,0 +1,70 @@
+"""Models shipped inside the package (``builtin:NAME``) and the default model's choice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from echo_cxr.errors import EchoError
+
+
+@pytest.fixture
+def package_dir(tmp_path, monkeypatch):
+    from echo_cxr.model import builtin
+
+    folder = tmp_path / "models"
+    monkeypatch.setattr(builtin, "BUILTIN_DIR", folder)
+    return folder
+
+
+def test_install_then_load_by_name(package_dir, tmp_path, tiny_bundle):
+    import torch
+
+    from echo_cxr.model import load, save_checkpoint
+    from echo_cxr.model.builtin import DEFAULT_BUILTIN, available, install
+
+    assert available() == []
+    saved = save_checkpoint(replace(tiny_bundle, synthetic=True), tmp_path / "trained")
+    install({DEFAULT_BUILTIN: saved})
+    assert available() == [DEFAULT_BUILTIN]
+    assert not list((package_dir / DEFAULT_BUILTIN).glob("*.py")), "remote-code helpers are not shipped"
+    bundle = load(f"builtin:{DEFAULT_BUILTIN}")
+    assert bundle.synthetic
+    for name, tensor in tiny_bundle.model.state_dict().items():
+        assert torch.equal(bundle.model.state_dict()[name], tensor), name
+
+
+def test_default_model_is_the_shipped_one_with_a_synthetic_notice(package_dir, tmp_path, tiny_bundle):
+    from echo_cxr.model import save_checkpoint
+    from echo_cxr.model.builtin import DEFAULT_BUILTIN, install
+    from echo_cxr.pipeline import DEFAULT_MODEL_SPEC, default_model
+
+    spec, notice = default_model()
+    assert spec == DEFAULT_MODEL_SPEC and "random" in notice
+    install({DEFAULT_BUILTIN: save_checkpoint(tiny_bundle, tmp_path / "trained")})
+    spec, notice = default_model()
+    assert spec == f"builtin:{DEFAULT_BUILTIN}" and "synthetic" in notice and "not for clinical use" in notice
+
+
+def test_unknown_or_missing_builtin_is_a_clear_error(package_dir):
+    from echo_cxr.model import load
+
+    with pytest.raises(EchoError, match="unknown built-in model"):
+        load("builtin:nope")
+    with pytest.raises(EchoError, match="not installed"):
+        load("builtin:phantom-base-blk8")
+
+
+def test_phantom_training_from_scratch_marks_the_model_synthetic(tiny_bundle):
+    from types import SimpleNamespace
+
+    from echo_cxr.training.run_setup import synthetic_after
+
+    phantom = [SimpleNamespace(sample_id="phantom-s1-train-000000-en")]
+    real = [SimpleNamespace(sample_id="p10_s5")]
+    scratch, finetune = SimpleNamespace(init="scratch"), SimpleNamespace(init="some/folder")
+    assert synthetic_after(tiny_bundle, scratch, phantom)
+    assert not synthetic_after(tiny_bundle, scratch, phantom + real)
+    assert not synthetic_after(tiny_bundle, finetune, phantom)
+    assert synthetic_after(replace(tiny_bundle, synthetic=True), finetune, real)
