@@ -120,24 +120,28 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
     while rows.request:
         trace = _denoise_block(model, rows, cache, config, block, special.mask, embed, callbacks, timer)
         generated = ~rows.fixed
-        has_eos = (torch.isin(rows.ids, eos) & generated).any(-1) & (not config.ignore_eos)
-        finished = has_eos | (rows.blocks_total == block + 1)
-        block_ids, gen_cpu, finished_cpu = rows.ids.cpu(), generated.cpu(), finished.cpu()
+        finished = rows.blocks_total == block + 1
+        if not config.ignore_eos:
+            finished |= (torch.isin(rows.ids, eos) & generated).any(-1)
+        # one transfer and plain lists: the per-row bookkeeping below stays cheap Python
+        block_ids, gen_rows, finished_rows = rows.ids.cpu().tolist(), generated.cpu().tolist(), finished.cpu().tolist()
         elapsed = now(device) - decode_start
+        done_rows = [row for row, done in enumerate(finished_rows) if done]
+        counts = (rows.forwards.cpu().tolist(), rows.appends.cpu().tolist()) if done_rows else None
         for row, request in enumerate(rows.request):
             out = outputs[request]
-            new_ids = block_ids[row][gen_cpu[row]].tolist()
+            new_ids = [token for token, new in zip(block_ids[row], gen_rows[row]) if new]
             out.raw_ids.extend(new_ids)
             out.stats.committed_tokens += len(new_ids)
             if trace is not None:
-                out.trace.append(trace(row, block, block_ids[row], gen_cpu[row]))
+                out.trace.append(trace(row, block, torch.tensor(block_ids[row]), torch.tensor(gen_rows[row])))
             if callbacks.on_block:
-                callbacks.on_block(BlockEvent(request, block, new_ids, bool(finished_cpu[row])))
-            if finished_cpu[row]:
-                out.stats.decode_seconds = elapsed
-                out.stats.forward_passes = int(rows.forwards[row])
-                out.stats.kv_append_passes = int(rows.appends[row])
-        if bool(finished.any()):
+                callbacks.on_block(BlockEvent(request, block, new_ids, finished_rows[row]))
+        for row in done_rows:
+            stats = outputs[rows.request[row]].stats
+            stats.decode_seconds = elapsed
+            stats.forward_passes, stats.kv_append_passes = counts[0][row], counts[1][row]
+        if done_rows:
             rows.keep(torch.nonzero(~finished).flatten(), cache)
         if not rows.request:
             break
