@@ -7,6 +7,9 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# commands run without --model in the tests use a tiny random model (tests of the shipped default
+# clear this: tests/model/test_builtin.py)
+os.environ.setdefault("ECHO_CXR_DEFAULT_MODEL", "random:tiny")
 
 import numpy as np
 import pytest

@@ -4,6 +4,7 @@ overrides, decodes through the one decoder, and shapes the JSON record."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -17,15 +18,19 @@ DEFAULT_MODEL_NOTICE_RANDOM = (
     "using random:tiny (random weights, the report is noise). Pass --model PATH|HUB_ID for real weights."
 )
 DEFAULT_MODEL_SPEC = "random:tiny"
+DEFAULT_MODEL_ENV = "ECHO_CXR_DEFAULT_MODEL"  # a model spec that replaces the shipped default
 STAT_KEYS = ("new_tokens", "forward_passes", "tokens_per_forward", "prefill_seconds", "decode_seconds",
              "tokens_per_second", "kv_append_passes", "committed_tokens", "block_tokens_per_forward")
 
 
 def default_model() -> tuple[str, str]:
-    """The model used when none is given, and the notice to show on stderr: the shipped Phantom
-    CXR ECHO block-8 model, or ``random:tiny`` in a copy that does not ship it."""
+    """The model used when none is given, and the notice to show on stderr: ``$ECHO_CXR_DEFAULT_MODEL``
+    if set, else the shipped Phantom CXR ECHO block-8 model, else (a copy without it) ``random:tiny``."""
     from echo_cxr.model.builtin import BUILTIN_PREFIX, DEFAULT_BUILTIN, SYNTHETIC_NOTICE, available
 
+    chosen = os.environ.get(DEFAULT_MODEL_ENV)
+    if chosen:
+        return chosen, f"note: default model {chosen} (from ${DEFAULT_MODEL_ENV})"
     if DEFAULT_BUILTIN in available():
         return BUILTIN_PREFIX + DEFAULT_BUILTIN, SYNTHETIC_NOTICE.format(name=BUILTIN_PREFIX + DEFAULT_BUILTIN)
     return DEFAULT_MODEL_SPEC, DEFAULT_MODEL_NOTICE_RANDOM

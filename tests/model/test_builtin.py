@@ -15,6 +15,7 @@ def package_dir(tmp_path, monkeypatch):
 
     folder = tmp_path / "models"
     monkeypatch.setattr(builtin, "BUILTIN_DIR", folder)
+    monkeypatch.delenv("ECHO_CXR_DEFAULT_MODEL", raising=False)
     return folder
 
 
@@ -68,3 +69,23 @@ def test_phantom_training_from_scratch_marks_the_model_synthetic(tiny_bundle):
     assert not synthetic_after(tiny_bundle, scratch, phantom + real)
     assert not synthetic_after(tiny_bundle, finetune, phantom)
     assert synthetic_after(replace(tiny_bundle, synthetic=True), finetune, real)
+
+
+def test_the_environment_can_replace_the_default(monkeypatch):
+    from echo_cxr.pipeline import default_model
+
+    monkeypatch.setenv("ECHO_CXR_DEFAULT_MODEL", "random:tiny")
+    spec, notice = default_model()
+    assert spec == "random:tiny" and "ECHO_CXR_DEFAULT_MODEL" in notice
+
+
+def test_the_shipped_models_load_and_are_marked_synthetic(monkeypatch):
+    from echo_cxr.model import load
+    from echo_cxr.model.builtin import available
+
+    if not available():
+        pytest.skip("this copy of echo-cxr ships no built-in model")
+    for name in available():
+        bundle = load(f"builtin:{name}")
+        assert bundle.synthetic and bundle.defaults.trained and bundle.defaults.block_length == 8
+    assert load("builtin:phantom-echo-blk8").defaults.steps == 1

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from echo_cxr.reproduce.plan import VARIANTS, Variant
+from echo_cxr.reproduce.runner import SCORE_METRICS
 from echo_cxr.reproduce.targets import check_targets
 
 PLOT_FILE = "phantom_tpf_vs_f1.png"
@@ -153,6 +154,7 @@ def write_results(run, docs: Path) -> Path:
         "",
         check_targets(rows, timings),
         "",
+        *(_shipped(profile) if profile.ship_models else []),
         "## How this differs from the paper",
         "",
         DEVIATIONS,
@@ -189,6 +191,21 @@ def write_results(run, docs: Path) -> Path:
     path = docs / DOC_FILE
     path.write_text("\n".join(text))
     return path
+
+
+def _shipped(profile) -> list[str]:
+    lateral = profile.data.get("lateral_prob", 0.0)
+    return [
+        "## The shipped default model", "",
+        "`builtin:phantom-echo-blk8` (the default of every command) is the **ECHO blk8 (DCD)** model of the tables "
+        "below, and `builtin:phantom-base-blk8` is **ECHO-Base blk8**. To check them on studies of your own "
+        f"(trained on frontal views only: keep `--lateral-prob {lateral}`):", "",
+        "```bash",
+        f"echo-cxr phantom --out mine --n 500 --seed 123 --lang both --split test --lateral-prob {lateral}",
+        "echo-cxr infer --data mine/test/test.json --out mine/results.jsonl          # the default model",
+        f"echo-cxr score --results mine/results.jsonl --out mine/scores.json --metrics {SCORE_METRICS}",
+        "```", "",
+    ]
 
 
 def _last_commands(path: Path) -> str:
