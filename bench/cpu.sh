@@ -2,7 +2,7 @@
 # CPU decode benchmarks behind docs/benchmarks.md (issue: speed, targets 1-4). About 12 minutes on
 # 2 cores; run it with nothing else busy. Writes JSON + markdown under ${OUT:-docs/benchmarks}.
 #   bench/cpu.sh                 # everything
-#   ONLY=int8 bench/cpu.sh       # one part: fp32 | int8 | multistep | batch | overhead
+#   ONLY=int8 bench/cpu.sh       # one part: fp32 | int8 | int8quality | multistep | batch | overhead
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${OUT:-$ROOT/docs/benchmarks}"
@@ -29,6 +29,26 @@ fi
 if want int8; then
   bench --model random:0.5b "${SPEED[@]}" --modes ar,one_step,one_step_unfused --quantize int8 \
     --reference "$OUT/cpu_0.5b_fp32.json" --out "$OUT/cpu_0.5b_int8.json" --markdown "$OUT/cpu_0.5b_int8.md"
+fi
+# 1b. int8 quality on the trained default (random weights give near-ties: agreement there means little):
+# Phantom CXR test studies (EN + ZH) decoded in float32 and int8, scored, and compared token by token
+if want int8quality; then
+  "$PY" -m echo_cxr.cli phantom --out "$STUDIES/q" --n 150 --seed 4243 --lang both --split test --lateral-prob 0 \
+    --overwrite > /dev/null
+  for Q in none int8; do
+    "$PY" -m echo_cxr.cli infer --data "$STUDIES/q/test/test.json" --model builtin:phantom-echo-blk8 --quantize "$Q" \
+      --out "$OUT/int8quality_$Q.jsonl" --batch-size 32 --no-progress
+    "$PY" -m echo_cxr.cli score --results "$OUT/int8quality_$Q.jsonl" --out "$OUT/int8quality_$Q.scores.json" \
+      --metrics rouge,phantom
+  done
+  "$PY" -c "
+import json, sys
+from echo_cxr.bench.decode import token_agreement
+rows = {q: {r['sample_id']: r['token_ids'] for r in map(json.loads, open(f'$OUT/int8quality_{q}.jsonl'))} for q in ('none', 'int8')}
+ids = sorted(rows['none'])
+print(f'int8 vs float32 token agreement: {token_agreement([rows[\"int8\"][i] for i in ids], [rows[\"none\"][i] for i in ids]):.3f} '
+      f'({sum(rows[\"int8\"][i] == rows[\"none\"][i] for i in ids)}/{len(ids)} reports identical)')
+" | tee "$OUT/int8quality.txt"
 fi
 # 2. multi-step block 8 (tau 0.85) on the trained ECHO-Base block 8 vs AR decoding of the same weights
 if want multistep; then
