@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU decode benchmarks behind docs/benchmarks.md (issue: speed, targets 1-4). About 12 minutes on
+# CPU decode benchmarks behind docs/benchmarks.md (issue: speed, targets 1-4). About 8 minutes on
 # 2 cores; run it with nothing else busy. Writes JSON + markdown under ${OUT:-docs/benchmarks}.
 #   bench/cpu.sh                 # everything
 #   ONLY=int8 bench/cpu.sh       # one part: fp32 | int8 | int8quality | multistep | batch | overhead
