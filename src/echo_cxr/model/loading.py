@@ -76,10 +76,9 @@ def load(
 ) -> LoadedModel:
     """Load a model by spec; returns model (eval mode), processor, tokenizer and special ids.
     ``quantize="int8"``: dynamic int8 linear layers in the language model (CPU, model/quantize.py)."""
-    from echo_cxr.model.quantize import QUANTIZATIONS, quantize_model
+    from echo_cxr.model.quantize import check_quantization, quantize_model
 
-    if quantize not in QUANTIZATIONS:
-        raise EchoError(f"unknown quantization {quantize!r}; choose one of {', '.join(QUANTIZATIONS)}")
+    check_quantization(quantize)  # before a possibly slow load
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     attn = attention_setting(attention)
     if spec.startswith(RANDOM_PREFIX):

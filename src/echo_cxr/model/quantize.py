@@ -16,10 +16,14 @@ QUANTIZATIONS = ("none", "int8")
 QUANTIZED_MODULES = ("model.language_model", "lm_head")
 
 
-def quantize_model(bundle, mode: str):
-    """Quantise ``bundle.model`` in place (``none`` leaves it alone); returns the bundle."""
+def check_quantization(mode: str) -> None:
     if mode not in QUANTIZATIONS:
         raise EchoError(f"unknown quantization {mode!r}; choose one of {', '.join(QUANTIZATIONS)}")
+
+
+def quantize_model(bundle, mode: str):
+    """Quantise ``bundle.model`` in place (``none`` leaves it alone); returns the bundle."""
+    check_quantization(mode)
     if mode == "none":
         return bundle
     import torch

@@ -11,7 +11,6 @@ from echo_cxr.phantom.config import PhantomConfig
 from echo_cxr.phantom.io import write_png
 from echo_cxr.phantom.study import generate_study
 
-PNG_COMPRESS_LEVEL = 1
 DEMO_INDEX = 0
 
 
@@ -26,7 +25,7 @@ class WrittenStudy:
 
 
 def write_single_study(seed: int, folder: str | Path, lateral: bool = False) -> WrittenStudy:
-    """Study (seed, 0) of the phantom, its views as 8-bit PNGs in ``folder``."""
+    """Study (seed, 0) of the phantom, its views as PNGs (the generator's default format) in ``folder``."""
     config = PhantomConfig(lateral_prob=1.0 if lateral else 0.0)
     study = generate_study(seed, DEMO_INDEX, config)
     folder = Path(folder)
@@ -34,7 +33,7 @@ def write_single_study(seed: int, folder: str | Path, lateral: bool = False) -> 
     paths = []
     for view, picture in study.views.items():
         path = folder / f"phantom-s{seed}-{view}.png"
-        write_png(path, picture, 8, PNG_COMPRESS_LEVEL)
+        write_png(path, picture, config.bit_depth, config.png_compress_level)
         paths.append(path)
     return WrittenStudy(paths, [dict(label) for label in study.labels],
                         {lang: report.text for lang, report in study.reports.items()})
