@@ -70,3 +70,11 @@ def test_quota_schedule():
     assert [config.step_quota(i) for i in range(3)] == [3, 3, 2]
     assert sum(DecodeConfig(block_length=8, steps=8).step_quota(i) for i in range(8)) == 8
     assert math.isclose(DecodeConfig(block_length=4).num_steps, 4)
+
+
+@pytest.mark.parametrize("quota", [1, 2])
+def test_top_k_ties_go_left_and_short_rows_commit_all_their_masks(quota):
+    s = scores([[0.5, 0.7, 0.7, 0.1], [0.9, 0.2, 0.3, 0.3], [0.1, 0.2, 0.3, 0.4]],
+               [[True, True, True, True], [False, False, False, True], [False, False, False, False]])
+    tied = [[False, True, False, False], [False, True, True, False]][quota - 1]
+    assert run("low_confidence_static", s, quota) == [tied, [False, False, False, True], [False] * 4]

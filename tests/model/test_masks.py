@@ -1,6 +1,8 @@
 import torch
 
-from echo_cxr.model.masks import block_causal_mask, causal_mask, release_mask_to_bool
+import pytest
+
+from echo_cxr.model.masks import append_mask, block_causal_mask, causal_mask, release_mask_to_bool
 
 
 def test_block_causal_sees_earlier_blocks_and_own_block():
@@ -48,3 +50,20 @@ def test_release_float_masks_converted():
     additive = torch.tensor([[0.0, float("-inf")], [0.0, 0.0]])
     assert release_mask_to_bool(additive).tolist() == [[True, False], [True, True]]
     assert release_mask_to_bool(torch.zeros(2, 2)).all()  # all-zero additive = attend everywhere
+
+
+@pytest.mark.parametrize("L", [1, 2, 4, 8])
+@pytest.mark.parametrize("blocks_cached", [0, 1, 3])
+@pytest.mark.parametrize("blocks_new", [1, 2])
+def test_append_mask_equals_the_oracle(L, blocks_cached, blocks_new):
+    generator = torch.Generator().manual_seed(L * 100 + blocks_cached * 10 + blocks_new)
+    past, width = blocks_cached * L, blocks_new * L
+    cached = torch.rand(3, past, generator=generator) > 0.3  # padding keys anywhere in the cache
+    full_valid = torch.cat([cached, torch.ones(3, width, dtype=torch.bool)], 1)
+    expected = block_causal_mask(torch.arange(past, past + width), full_valid, L)
+    assert torch.equal(append_mask(cached, width, L), expected)
+
+
+def test_append_mask_needs_whole_cached_blocks():
+    with pytest.raises(ValueError, match="multiple of block length"):
+        append_mask(torch.ones(1, 3, dtype=torch.bool), 4, 2)

@@ -19,8 +19,8 @@ from echo_cxr.decoding.rowstate import RowOutputs
 from echo_cxr.decoding.sampling import filtered_probs, make_generators, sample_tokens
 from echo_cxr.decoding.timing import now
 from echo_cxr.model.cache import BlockKVCache
-from echo_cxr.model.inputs import lm_forward, prepare_prompts
-from echo_cxr.model.masks import causal_mask
+from echo_cxr.model.inputs import lm_forward, prepare_prompts, token_embedder
+from echo_cxr.model.masks import append_mask, causal_mask
 
 NEXT_TOKEN = "next_token"
 MASKED = "masked"
@@ -60,32 +60,36 @@ def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None
         out.stats.prefill_seconds = decode_start - started
     requests = list(range(len(prompts)))
     generators = make_generators(seeds, device, config.temperature)
-    next_pos = torch.tensor([p.length + d for p, d in zip(prompts, deltas)], device=device)  # RoPE pos of token 0
-    embed = model.get_input_embeddings()
+    budget = config.max_new_tokens
+    # (B, budget) RoPE position of generated token i; one validity buffer read as a prefix of the cache
+    token_pos = torch.tensor([p.length + d for p, d in zip(prompts, deltas)], device=device)[:, None] + \
+        torch.arange(budget, device=device)
+    valid = torch.ones(len(prompts), width + budget, dtype=torch.bool, device=device)
+    valid[:, :width] = key_valid
+    embed = token_embedder(model)
     mask_embed = embed(torch.tensor([special.mask], device=device))
-    eos = torch.tensor(special.eos, device=device)
+    eos = set(special.eos)
     last = None  # (B,) newest token, not yet in the cache
-    for t in range(config.max_new_tokens):
-        with timer("forward"):
-            if not shifted:
-                logits = _masked_step(model, cache, key_valid, embed, mask_embed, last, next_pos)
-                if last is not None:
-                    key_valid = torch.cat([key_valid, torch.ones_like(key_valid[:, :1])], 1)
-            elif t > 0:
-                past = cache.get_seq_length()
-                key_valid = torch.cat([key_valid, torch.ones_like(key_valid[:, :1])], 1)
-                step_mask = causal_mask(torch.arange(past, past + 1, device=device), key_valid)
-                step_pos = (next_pos - 1)[None, :, None].expand(3, -1, 1)
-                logits = lm_forward(model, embed(last[:, None]), step_pos, step_mask, cache)
+    for t in range(budget):
+        key_valid = valid[:, : cache.get_seq_length()]
+        if not shifted:
+            logits = _masked_step(model, cache, key_valid, embed, mask_embed, last, token_pos, t, timer)
+        elif t > 0:
+            step_mask, step_embeds = append_mask(key_valid, 1, 1), embed(last[:, None])
+            with timer("forward"):
+                logits = lm_forward(model, step_embeds, token_pos[None, :, t - 1 : t].expand(3, -1, -1), step_mask, cache)
         with timer("sampling"):
-            probs = filtered_probs(logits[:, -1:], config.temperature, config.top_k, config.top_p)
-            tokens, _ = sample_tokens(probs, config.temperature, generators,
-                                      torch.ones(len(requests), dtype=torch.bool))
+            if config.temperature == 0:  # greedy: only the argmax is needed (no softmax over the vocabulary)
+                tokens = logits[:, -1:].argmax(dim=-1)
+            else:
+                probs = filtered_probs(logits[:, -1:], config.temperature, config.top_k, config.top_p)
+                tokens, _ = sample_tokens(probs, config.temperature, generators,
+                                          torch.ones(len(requests), dtype=torch.bool))
         last = tokens[:, 0]
-        next_pos = next_pos + 1
-        finished = (torch.isin(last, eos) & (not config.ignore_eos)) | (t + 1 == config.max_new_tokens)
-        elapsed = now(device) - decode_start
-        for row, (request, token, done) in enumerate(zip(requests, last.tolist(), finished.tolist())):
+        token_list = last.tolist()
+        finished = [t + 1 == budget or (token in eos and not config.ignore_eos) for token in token_list]
+        elapsed = now(device) - decode_start if any(finished) else None
+        for row, (request, token, done) in enumerate(zip(requests, token_list, finished)):
             out = outputs[request]
             out.raw_ids.append(token)
             out.stats.committed_tokens += 1
@@ -94,32 +98,30 @@ def decode_ar(bundle, prompts, config, seeds, callbacks: Callbacks | None = None
                 callbacks.on_block(BlockEvent(request, t, [token], done))
             if done:
                 out.stats.decode_seconds = elapsed
-        if bool(finished.any()):
-            keep = torch.nonzero(~finished).flatten()
-            requests = [requests[i] for i in keep.tolist()]
-            generators = [generators[i] for i in keep.tolist()]
-            last, next_pos, key_valid = last[keep], next_pos[keep], key_valid[keep]
-            cache.batch_select_indices(keep)
-        if not requests:
-            break
+        if elapsed is not None:
+            keep = [row for row, done in enumerate(finished) if not done]
+            requests, generators = [requests[i] for i in keep], [generators[i] for i in keep]
+            if not requests:
+                break
+            index = torch.tensor(keep, device=device)
+            last, token_pos, valid = last[index], token_pos[index], valid[index]
+            cache.batch_select_indices(index)
     return outputs
 
 
-def _masked_step(model, cache, key_valid, embed, mask_embed, last, next_pos):
+def _masked_step(model, cache, key_valid, embed, mask_embed, last, token_pos, t, timer):
     """Forward [newest token | mask] (or [mask] first); append only the newest token's K/V."""
-    device = key_valid.device
     batch = key_valid.shape[0]
     mask_inputs = mask_embed[None].expand(batch, 1, -1)
     if last is None:
-        inputs, positions, cache.commit = mask_inputs, next_pos[None, :, None].expand(3, -1, 1), 0
+        inputs, commit = mask_inputs, 0
     else:
-        inputs = torch.cat([embed(last[:, None]), mask_inputs], dim=1)
-        positions = torch.stack([next_pos - 1, next_pos], dim=-1)[None].expand(3, -1, -1)
-        cache.commit = 1
-    past = cache.get_seq_length()
+        inputs, commit = torch.cat([embed(last[:, None]), mask_inputs], dim=1), 1
     width = inputs.shape[1]
-    valid = torch.cat([key_valid, torch.ones(batch, width, dtype=torch.bool, device=device)], 1)
-    mask = causal_mask(torch.arange(past, past + width, device=device), valid)
-    logits = lm_forward(model, inputs, positions, mask, cache, logits_from=width - 1)
+    positions = token_pos[None, :, t + 1 - width : t + 1].expand(3, -1, -1)
+    mask = append_mask(key_valid, width, 1)
+    cache.commit = commit
+    with timer("forward"):
+        logits = lm_forward(model, inputs, positions, mask, cache, logits_from=width - 1)
     cache.commit = None
     return logits

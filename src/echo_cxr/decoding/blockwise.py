@@ -24,18 +24,22 @@ from echo_cxr.decoding.sampling import entropy, filtered_probs, make_generators,
 from echo_cxr.decoding.strategies import STRATEGIES, StepScores, choose_commits
 from echo_cxr.decoding.timing import now
 from echo_cxr.model.cache import BlockKVCache
-from echo_cxr.model.inputs import lm_forward, prepare_prompts, response_positions
-from echo_cxr.model.masks import block_causal_mask
+from echo_cxr.model.inputs import lm_forward, prepare_prompts, response_positions, token_embedder
+from echo_cxr.model.masks import append_mask, block_causal_mask
 
 
 class _Rows:
     """Per-row tensors of the rows still decoding; ``keep`` drops finished rows everywhere."""
+
+    SHARED = frozenset({"mask_embeds"})  # the same for every row
 
     def __init__(self, **tensors):
         self.__dict__.update(tensors)
 
     def keep(self, index: torch.Tensor, cache: BlockKVCache) -> None:
         for name, value in list(self.__dict__.items()):
+            if name in self.SHARED:
+                continue
             if isinstance(value, torch.Tensor):
                 dim = 1 if name.endswith("positions") else 0  # positions are (3, B, L)
                 setattr(self, name, value.index_select(dim, index.to(value.device)))
@@ -102,47 +106,31 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
         out.stats.prompt_tail = n % L
     ids, fixed, fixed_embeds, pos = _first_block(prompts, embeds, positions, deltas, L, special.mask, device)
     budget = config.max_new_tokens
+    blocks_total = [math.ceil((n + budget) / L) - n // L for n in lengths]
+    start = torch.tensor([(n // L) * L for n in lengths], device=device)
+    # every key after the prompt prefix is valid: one buffer, read as a prefix (no per-block concatenation)
+    valid = torch.ones(len(prompts), width + (max(blocks_total) + 1) * L, dtype=torch.bool, device=device)
+    valid[:, :width] = key_valid
+    embed = token_embedder(model)
     rows = _Rows(
         request=list(range(len(prompts))),
         generators=make_generators(seeds, device, config.temperature),
-        start=torch.tensor([(n // L) * L for n in lengths], device=device),
-        delta=torch.tensor(deltas, device=device),
-        blocks_total=torch.tensor([math.ceil((n + budget) / L) - n // L for n in lengths], device=device),
-        key_valid=key_valid,
+        rope_base=(start + torch.tensor(deltas, device=device))[:, None] + torch.arange(L, device=device),  # (B, L)
+        blocks_total=blocks_total,
+        key_valid=valid,
         forwards=torch.zeros(len(prompts), dtype=torch.long, device=device),
         appends=torch.zeros(len(prompts), dtype=torch.long, device=device),
         ids=ids, fixed=fixed, fixed_embeds=fixed_embeds, positions=pos,
         prev_embeds=None, prev_positions=None,
+        mask_embeds=embed(torch.full((1, L), special.mask, device=device)),  # (1, L, D) a fresh block
     )
-    eos = torch.tensor(special.eos, device=device)
-    embed = model.get_input_embeddings()
+    eos = set(special.eos)
     block = 0
     while rows.request:
         trace = _denoise_block(model, rows, cache, config, block, special.mask, embed, callbacks, timer)
-        generated = ~rows.fixed
-        finished = rows.blocks_total == block + 1
-        if not config.ignore_eos:
-            finished |= (torch.isin(rows.ids, eos) & generated).any(-1)
-        # one transfer and plain lists: the per-row bookkeeping below stays cheap Python
-        block_ids, gen_rows, finished_rows = rows.ids.cpu().tolist(), generated.cpu().tolist(), finished.cpu().tolist()
-        elapsed = now(device) - decode_start
-        done_rows = [row for row, done in enumerate(finished_rows) if done]
-        counts = (rows.forwards.cpu().tolist(), rows.appends.cpu().tolist()) if done_rows else None
-        for row, request in enumerate(rows.request):
-            out = outputs[request]
-            new_ids = [token for token, new in zip(block_ids[row], gen_rows[row]) if new]
-            out.raw_ids.extend(new_ids)
-            out.stats.committed_tokens += len(new_ids)
-            if trace is not None:
-                out.trace.append(trace(row, block, torch.tensor(block_ids[row]), torch.tensor(gen_rows[row])))
-            if callbacks.on_block:
-                callbacks.on_block(BlockEvent(request, block, new_ids, finished_rows[row]))
-        for row in done_rows:
-            stats = outputs[rows.request[row]].stats
-            stats.decode_seconds = elapsed
-            stats.forward_passes, stats.kv_append_passes = counts[0][row], counts[1][row]
-        if done_rows:
-            rows.keep(torch.nonzero(~finished).flatten(), cache)
+        keep = _collect_block(outputs, rows, block, trace, config.ignore_eos, eos, callbacks, decode_start)
+        if len(keep) < len(rows.request):
+            rows.keep(torch.tensor(keep, dtype=torch.long, device=device), cache)
         if not rows.request:
             break
         _finish_block(model, rows, cache, config, embed, timer)
@@ -151,7 +139,40 @@ def decode_blockwise(bundle, prompts, config, seeds, callbacks: Callbacks | None
     return outputs
 
 
-def _block_embeds(rows, embed):
+def _collect_block(outputs, rows, block, trace, ignore_eos, eos, callbacks, decode_start) -> list[int]:
+    """Hand the finished block's tokens to each row's outputs; returns the rows that go on.
+
+    One transfer, then plain lists: the per-row bookkeeping stays cheap Python.
+    """
+    block_ids = rows.ids.tolist()
+    all_new = rows.fixed_embeds is None  # no prompt tail in this block: every slot was generated
+    generated = [[True] * len(block_ids[0])] * len(block_ids) if all_new else (~rows.fixed).tolist()
+    keep, elapsed, counts = [], None, None
+    for row, request in enumerate(rows.request):
+        out = outputs[request]
+        new_ids = [token for token, new in zip(block_ids[row], generated[row]) if new]
+        done = rows.blocks_total[row] == block + 1 or (not ignore_eos and any(t in eos for t in new_ids))
+        out.raw_ids.extend(new_ids)
+        out.stats.committed_tokens += len(new_ids)
+        if trace is not None:
+            out.trace.append(trace(row, block, torch.tensor(block_ids[row]), torch.tensor(generated[row])))
+        if callbacks.on_block:
+            callbacks.on_block(BlockEvent(request, block, new_ids, done))
+        if not done:
+            keep.append(row)
+            continue
+        if elapsed is None:
+            elapsed = now(rows.ids.device) - decode_start
+            counts = rows.forwards.tolist(), rows.appends.tolist()
+        out.stats.decode_seconds = elapsed
+        out.stats.forward_passes, out.stats.kv_append_passes = counts[0][row], counts[1][row]
+    return keep
+
+
+def _block_embeds(rows, embed, fresh=False):
+    """(B, L, D) input embeddings of the current block; ``fresh``: nothing committed yet in it."""
+    if rows.fixed_embeds is None:  # no prompt tail in this block
+        return rows.mask_embeds.expand(len(rows.request), -1, -1) if fresh else embed(rows.ids)
     return torch.where(rows.fixed[..., None], rows.fixed_embeds, embed(rows.ids))
 
 
@@ -165,34 +186,36 @@ def _denoise_block(model, rows, cache, config, block, mask_id, embed, callbacks,
     needs_entropy = STRATEGIES[config.strategy].needs_entropy
     # one greedy step commits every masked position: only the argmax is needed (no softmax)
     argmax_only = config.num_steps == 1 and config.temperature == 0 and not recording
-    step = 0
-    while bool(masked.any()):
-        active = masked.any(-1)
+    step, block_mask = 0, None  # the unfused steps of a block share one mask
+    active, actives = masked.any(-1), []  # (B,) rows with masks left, per step
+    while bool(active.any()):
+        actives.append(active)
         fuse = step == 0 and rows.prev_embeds is not None
-        with timer("forward"):
-            logits = _forward_block(model, rows, cache, _block_embeds(rows, embed), fuse, L)
-        if argmax_only:
-            with timer("sampling"):
-                tokens = logits.argmax(dim=-1)
-            commit = masked
-        else:
-            with timer("sampling"):
+        if not fuse and block_mask is None:
+            block_mask = append_mask(rows.key_valid[:, : cache.get_seq_length()], L, L)
+        current = _block_embeds(rows, embed, fresh=step == 0)
+        logits = _forward_block(model, rows, cache, current, fuse, L, timer, block_mask)
+        with timer("sampling"):
+            if argmax_only:
+                tokens, commit = logits.argmax(dim=-1), masked
+            else:
                 probs = filtered_probs(logits, config.temperature, config.top_k, config.top_p)
                 tokens, confidence = sample_tokens(probs, config.temperature, rows.generators, active)
-            with timer("remasking"):
-                scores = StepScores(confidence.masked_fill(~masked, float("-inf")), masked,
+        with timer("remasking"):
+            if not argmax_only:
+                scores = StepScores(torch.where(masked, confidence, float("-inf")), masked,
                                     entropy(probs) if needs_entropy else None)
                 commit = choose_commits(scores, config.step_quota(step), config)
-        with timer("remasking"):
             rows.ids = torch.where(commit, tokens, rows.ids)
-            masked = masked & ~commit
-        rows.forwards += active.long()
+            masked = masked ^ commit  # commit is a subset of masked
         if recording:
             top_ids, top_probs = _record(logits, commit, config.record_top_k, top_ids, top_probs)
             commit_step = torch.where(commit, step, commit_step)
         if callbacks.on_step:
             _emit_steps(callbacks, rows, block, step, masked, commit, mask_id)
         step += 1
+        active = masked.any(-1)
+    rows.forwards += torch.stack(actives).sum(0)
     if not recording:
         return None
     return lambda row, index, ids, generated: BlockTrace(
@@ -200,10 +223,11 @@ def _denoise_block(model, rows, cache, config, block, mask_id, embed, callbacks,
     )
 
 
-def _forward_block(model, rows, cache, current, fuse, L):
-    """Forward the current block, reading the cache; if ``fuse``, prepend and append the previous block."""
-    device = current.device
-    past = cache.get_seq_length()
+def _forward_block(model, rows, cache, current, fuse, L, timer, block_mask):
+    """Forward the current block, reading the cache; if ``fuse``, prepend and append the previous block.
+
+    ``block_mask``: the mask of an unfused forward (``append_mask`` of the current block).
+    """
     if fuse:
         inputs = torch.cat([rows.prev_embeds, current], dim=1)
         positions = torch.cat([rows.prev_positions, rows.positions], dim=2)
@@ -212,12 +236,11 @@ def _forward_block(model, rows, cache, current, fuse, L):
         inputs, positions = current, rows.positions
         cache.commit = 0
     width = inputs.shape[1]
-    key_valid = torch.cat([rows.key_valid, torch.ones(len(rows.request), width, dtype=torch.bool, device=device)], 1)
-    mask = block_causal_mask(torch.arange(past, past + width, device=device), key_valid, L)
-    logits = lm_forward(model, inputs, positions, mask, cache, logits_from=width - L)
+    mask = append_mask(rows.key_valid[:, : cache.get_seq_length()], width, L) if fuse else block_mask
+    with timer("forward"):
+        logits = lm_forward(model, inputs, positions, mask, cache, logits_from=width - L)
     cache.commit = None
     if fuse:
-        rows.key_valid = key_valid[:, : past + L]
         rows.prev_embeds = rows.prev_positions = None
     return logits
 
@@ -228,25 +251,19 @@ def _finish_block(model, rows, cache, config, embed, timer):
     if config.use_fused:
         rows.prev_embeds, rows.prev_positions = finished_embeds, rows.positions
         return
+    L = config.block_length
+    mask = append_mask(rows.key_valid[:, : cache.get_seq_length()], L, L)
     with timer("kv_append"):
-        device = finished_embeds.device
-        past = cache.get_seq_length()
-        L = config.block_length
-        key_valid = torch.cat([rows.key_valid, torch.ones(len(rows.request), L, dtype=torch.bool, device=device)], 1)
-        mask = block_causal_mask(torch.arange(past, past + L, device=device), key_valid, L)
         lm_forward(model, finished_embeds, rows.positions, mask, cache, logits_from=None)
-    rows.key_valid = key_valid
     rows.appends += 1
 
 
 def _next_block(rows, block, L, mask_id):
-    """Fresh all-mask block ``block`` for every remaining row."""
-    device = rows.ids.device
-    offsets = torch.arange(L, device=device)
-    canvas = rows.start[:, None] + block * L + offsets[None]  # (B, L) canvas positions
-    rows.positions = (canvas + rows.delta[:, None])[None].expand(3, -1, -1)
+    """Fresh all-mask block ``block`` for every remaining row (no prompt tail any more)."""
+    rows.positions = (rows.rope_base + block * L)[None].expand(3, -1, -1)  # canvas index + delta, all axes
     rows.ids = torch.full_like(rows.ids, mask_id)
     rows.fixed = torch.zeros_like(rows.fixed)
+    rows.fixed_embeds = None
 
 
 def _record(logits, commit, k, top_ids, top_probs):

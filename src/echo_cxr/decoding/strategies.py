@@ -34,17 +34,16 @@ def _rank_desc(values: torch.Tensor) -> torch.Tensor:
     return torch.argsort(order, dim=-1)
 
 
-def top_k_masked(scores: StepScores, k: torch.Tensor) -> torch.Tensor:
-    """The ``k`` (per row, (B,) or scalar) most confident masked positions."""
-    k = torch.as_tensor(k, device=scores.masked.device)
-    if k.ndim == 0:
-        k = k.expand(scores.masked.shape[0])
-    confidence = scores.confidence.masked_fill(~scores.masked, float("-inf"))
-    return scores.masked & (_rank_desc(confidence) < k[:, None])
+def top_k_masked(scores: StepScores, k: int) -> torch.Tensor:
+    """The ``k`` most confident masked positions of every row (all of them where fewer are masked).
 
-
-def _quota_k(scores: StepScores, quota: int) -> torch.Tensor:
-    return scores.masked.sum(-1).clamp(max=quota)
+    Ties go to the leftmost position. ``k == 1`` (one token per step, the common case) is an argmax.
+    Relies on ``scores.confidence`` being -inf where not masked.
+    """
+    if k == 1:
+        best = torch.zeros_like(scores.masked).scatter_(-1, scores.confidence.argmax(-1, keepdim=True), True)
+        return scores.masked & best
+    return scores.masked & (_rank_desc(scores.confidence) < k)
 
 
 def sequential(scores: StepScores, quota: int, config) -> torch.Tensor:
@@ -54,14 +53,16 @@ def sequential(scores: StepScores, quota: int, config) -> torch.Tensor:
 
 def low_confidence_static(scores: StepScores, quota: int, config) -> torch.Tensor:
     """The ``quota`` most confident masked positions."""
-    return top_k_masked(scores, _quota_k(scores, quota))
+    return top_k_masked(scores, quota)
 
 
 def low_confidence_dynamic(scores: StepScores, quota: int, config) -> torch.Tensor:
     """Every masked position above ``threshold`` if at least ``quota`` are, else the quota most confident."""
-    above = scores.masked & (scores.confidence > config.threshold)
+    above = scores.confidence > config.threshold  # -inf (not masked) is never above
+    if quota == 1:  # the most confident position is above whenever any is: above, else the best one
+        return above | top_k_masked(scores, 1)
     enough = above.sum(-1) >= quota  # (B,)
-    return torch.where(enough[:, None], above, top_k_masked(scores, _quota_k(scores, quota)))
+    return torch.where(enough[:, None], above, top_k_masked(scores, quota))
 
 
 def confidence_threshold(scores: StepScores, quota: int, config) -> torch.Tensor:

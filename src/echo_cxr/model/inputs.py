@@ -8,6 +8,7 @@ where delta = (max prompt position + 1) - P.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 
@@ -111,6 +112,15 @@ def prepare_prompts(model, prompts: list[EncodedPrompt]):
     embeds = embed_prompts(model, prompts)
     rope = [prompt_positions(model, p) for p in prompts]
     return embeds, [r[0] for r in rope], [r[1] for r in rope]
+
+
+def token_embedder(model):
+    """ids -> input embeddings: the plain lookup for a stock ``nn.Embedding`` (skips module-call
+    overhead in the per-token loops), else the model's own embedding module."""
+    embed = model.get_input_embeddings()
+    if type(embed) is not torch.nn.Embedding or embed.max_norm is not None:
+        return embed
+    return partial(torch.nn.functional.embedding, weight=embed.weight)
 
 
 def lm_forward(model, embeds, positions, mask, cache, logits_from: int | None = 0):

@@ -75,7 +75,8 @@ def load(
     quantize: str = "none",
 ) -> LoadedModel:
     """Load a model by spec; returns model (eval mode), processor, tokenizer and special ids.
-    ``quantize="int8"``: dynamic int8 linear layers in the language model (CPU, model/quantize.py)."""
+    ``quantize="int8"`` / ``"bf16"``: reduced-precision linear layers in the language model (CPU,
+    model/quantize.py)."""
     from echo_cxr.model.quantize import check_quantization, quantize_model
 
     check_quantization(quantize)  # before a possibly slow load

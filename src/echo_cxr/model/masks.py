@@ -8,11 +8,13 @@ canvas indices of the tokens in the current forward.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from echo_cxr.model.remote.modeling_echo import release_mask_to_bool
 
-__all__ = ["block_causal_mask", "block_index", "causal_mask", "release_mask_to_bool"]
+__all__ = ["append_mask", "block_causal_mask", "block_index", "causal_mask", "release_mask_to_bool"]
 
 
 def block_index(canvas_index: torch.Tensor, block_length: int) -> torch.Tensor:
@@ -41,3 +43,27 @@ def block_causal_mask(query_index: torch.Tensor, key_valid: torch.Tensor, block_
 def causal_mask(query_index: torch.Tensor, key_valid: torch.Tensor) -> torch.Tensor:
     """Plain causal mask (the AR model): block-causal with blocks of one token."""
     return block_causal_mask(query_index, key_valid, 1)
+
+
+@lru_cache(maxsize=32)
+def _window_pattern(width: int, block_length: int, device: torch.device) -> torch.Tensor:
+    """(width, width) block-causal pattern among ``width`` new tokens that start on a block boundary."""
+    index = torch.arange(width, device=device)
+    return block_causal_mask(index, torch.ones(1, width, dtype=torch.bool, device=device), block_length)[0, 0]
+
+
+def append_mask(key_valid: torch.Tensor, width: int, block_length: int) -> torch.Tensor:
+    """The decoders' per-forward mask, built in two tensor ops: ``width`` new (valid) tokens after a cache.
+
+    key_valid: (B, past) validity of the cached keys, ``past`` a multiple of ``block_length`` (the
+    caches hold whole blocks). Every new token sees every valid cached key plus the block-causal
+    pattern among the new tokens. Returns (B, 1, width, past + width) bool, equal to
+    ``block_causal_mask(arange(past, past + width), cat(key_valid, ones), block_length)``
+    (tests check it) without its per-call index arithmetic.
+    """
+    batch, past = key_valid.shape
+    if past % block_length:
+        raise ValueError(f"cached length {past} is not a multiple of block length {block_length}")
+    pattern = _window_pattern(width, block_length, key_valid.device)
+    cached = key_valid[:, None, None, :].expand(batch, 1, width, past)
+    return torch.cat([cached, pattern.expand(batch, 1, width, width)], dim=-1)
