@@ -192,7 +192,7 @@ def _denoise_block(model, rows, cache, config, block, mask_id, embed, callbacks,
         actives.append(active)
         fuse = step == 0 and rows.prev_embeds is not None
         if not fuse and block_mask is None:
-            block_mask = append_mask(rows.key_valid[:, : cache.get_seq_length()], L, L)
+            block_mask = _mask_after_cache(rows, cache, L, L)
         current = _block_embeds(rows, embed, fresh=step == 0)
         logits = _forward_block(model, rows, cache, current, fuse, L, timer, block_mask)
         with timer("sampling"):
@@ -236,13 +236,18 @@ def _forward_block(model, rows, cache, current, fuse, L, timer, block_mask):
         inputs, positions = current, rows.positions
         cache.commit = 0
     width = inputs.shape[1]
-    mask = append_mask(rows.key_valid[:, : cache.get_seq_length()], width, L) if fuse else block_mask
+    mask = _mask_after_cache(rows, cache, width, L) if fuse else block_mask
     with timer("forward"):
         logits = lm_forward(model, inputs, positions, mask, cache, logits_from=width - L)
     cache.commit = None
     if fuse:
         rows.prev_embeds = rows.prev_positions = None
     return logits
+
+
+def _mask_after_cache(rows, cache, width, L):
+    """(B, 1, width, past + width) mask of ``width`` new tokens after the cache's committed keys."""
+    return append_mask(rows.key_valid[:, : cache.get_seq_length()], width, L)
 
 
 def _finish_block(model, rows, cache, config, embed, timer):
@@ -252,7 +257,7 @@ def _finish_block(model, rows, cache, config, embed, timer):
         rows.prev_embeds, rows.prev_positions = finished_embeds, rows.positions
         return
     L = config.block_length
-    mask = append_mask(rows.key_valid[:, : cache.get_seq_length()], L, L)
+    mask = _mask_after_cache(rows, cache, L, L)
     with timer("kv_append"):
         lm_forward(model, finished_embeds, rows.positions, mask, cache, logits_from=None)
     rows.appends += 1

@@ -54,13 +54,8 @@ def _swap_linear_layers(model, replacement) -> None:
     """Replace every ``nn.Linear`` under QUANTIZED_MODULES by ``replacement(linear)``."""
     import torch
 
-    for prefix in QUANTIZED_MODULES:
-        root = model.get_submodule(prefix)
-        if isinstance(root, torch.nn.Linear):
-            parent, _, name = prefix.rpartition(".")
-            setattr(model.get_submodule(parent) if parent else model, name, replacement(root))
-            continue
-        for name, module in list(root.named_modules()):
-            if isinstance(module, torch.nn.Linear):
-                parent, _, child = name.rpartition(".")
-                setattr(root.get_submodule(parent) if parent else root, child, replacement(module))
+    within = lambda name: any(name == p or name.startswith(p + ".") for p in QUANTIZED_MODULES)  # noqa: E731
+    for name, module in list(model.named_modules()):
+        if isinstance(module, torch.nn.Linear) and within(name):
+            parent, _, child = name.rpartition(".")
+            setattr(model.get_submodule(parent), child, replacement(module))
