@@ -133,11 +133,8 @@ def generate_command(
     from echo_cxr.pipeline import check_settings
     from echo_cxr.prompts import default_prompt
 
-    settings = dict(
-        block_length=block_length, steps=steps, strategy=strategy, threshold=threshold,
-        entropy_bound=entropy_bound, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-        max_new_tokens=max_new_tokens, fused=False if no_fused else None, ignore_eos=ignore_eos,
-    )
+    settings = options.decoding_settings(block_length, steps, strategy, threshold, entropy_bound, temperature,
+                                         top_k, top_p, max_new_tokens, no_fused, ignore_eos) | {"seed": seed}
     check_settings(**settings)
     if decoder not in DECODERS:
         raise EchoError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")

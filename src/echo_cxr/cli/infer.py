@@ -77,9 +77,8 @@ def infer_command(
         model, notice = default_model()
         if main_process:
             print(notice, file=sys.stderr)
-    decoding = dict(block_length=block_length, steps=steps, strategy=strategy, threshold=threshold,
-                    entropy_bound=entropy_bound, temperature=temperature, top_k=top_k, top_p=top_p,
-                    max_new_tokens=max_new_tokens, fused=False if no_fused else None, ignore_eos=ignore_eos)
+    decoding = options.decoding_settings(block_length, steps, strategy, threshold, entropy_bound, temperature,
+                                         top_k, top_p, max_new_tokens, no_fused, ignore_eos)
     config = InferConfig(
         data=tuple(str(p) for p in [*data, *(more_data or [])]), out=str(out), model=model,
         batch_size=batch_size, resume=resume, samples=samples, decoder=decoder, decoding=decoding, seed=seed,

@@ -25,4 +25,13 @@ IgnoreEos = Annotated[bool, typer.Option("--ignore-eos", help="Do not stop at EO
 Dtype = Annotated[str, typer.Option(help="float32 | bfloat16 | float16.")]
 Attention = Annotated[str, typer.Option(help="sdpa | eager | flash_attention_2 (vision tower only).")]
 MaxPixels = Annotated[Optional[int], typer.Option(help="Image budget per view (width*height) after resizing.")]
-Quantize = Annotated[str, typer.Option(help="none | int8 | bf16 (CPU: reduced-precision linear layers in the language model).")]
+Quantize = Annotated[str, typer.Option(help="none | int8 | bf16 (CPU: reduced-precision linear layers in the "
+                                                 "language model).")]
+
+
+def decoding_settings(block_length, steps, strategy, threshold, entropy_bound, temperature, top_k, top_p,
+                      max_new_tokens, no_fused, ignore_eos) -> dict:
+    """The decoding options above as ``DecodeConfig`` overrides (None: the model's default)."""
+    return dict(block_length=block_length, steps=steps, strategy=strategy, threshold=threshold,
+                entropy_bound=entropy_bound, temperature=temperature, top_k=top_k, top_p=top_p,
+                max_new_tokens=max_new_tokens, fused=False if no_fused else None, ignore_eos=ignore_eos)
