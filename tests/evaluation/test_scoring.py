@@ -161,3 +161,33 @@ def test_phantom_scores_when_records_carry_labels(tmp_path):
     assert aggregate["views"]["all"]["en"]["details"]["phantom_n_labelled"] == 2
     unlabelled, _ = score(tmp_path, [record("c", "Findings: x. Impression: y.")], metrics=("phantom",))
     assert "no record carries 'labels'" in unlabelled["views"]["all"]["en"]["not_computed"]["phantom"]
+
+
+def test_repetition_counts_adjacent_repeats_per_report_and_pooled(tmp_path):
+    from echo_cxr.evaluation.metrics.fluency import adjacent_repeats, repetition_tokens
+
+    assert adjacent_repeats(repetition_tokens("There There is is pleural effusion.", "en")) == 2
+    assert adjacent_repeats(repetition_tokens("Heart size is normal. Normal lungs.", "en")) == 0  # "." separates
+    assert repetition_tokens("右侧 右侧肋骨骨折，骨折", "zh") == ["右侧", "右侧", "肋骨", "骨折", None, "骨折"]
+    assert adjacent_repeats(repetition_tokens("右侧 右侧肋骨骨折，骨折", "zh")) == 1
+    records = [
+        record("a", "Findings: There There is is effusion. Impression: Effusion."),  # 2 repeats / 8 words
+        record("b", "Findings: Heart normal. Impression: No acute disease."),  # 0 / 7
+        record("c", "所见：心影 心影正常。 结论：正常。", language="zh", ref=("心影正常。", "无异常。")),  # 1 / 7 (jieba: 所, 见, ...)
+    ]
+    aggregate, rows = score(tmp_path, records, metrics=("repetition",))
+    assert value(aggregate, "all", "en", "repetition_share") == pytest.approx(2 / 15)
+    assert value(aggregate, "all", "en", "repetition_reports") == pytest.approx(0.5)
+    assert value(aggregate, "all", "en", "repetition_rate") == pytest.approx((2 / 8 + 0) / 2)
+    assert value(aggregate, "all", "zh", "repetition_share") == pytest.approx(1 / 7)
+    assert value(aggregate, "all", "overall", "repetition_share") == pytest.approx(3 / 22)
+    assert [row["scores"]["repetition_affected"] for row in rows] == [1.0, 0.0, 1.0]
+
+
+def test_repetition_is_zero_on_phantom_reference_reports():
+    from echo_cxr.evaluation.metrics.fluency import adjacent_repeats, repetition_tokens
+    from echo_cxr.phantom.study import generate_study
+
+    for index in range(40):
+        for language, report in generate_study(5, index, render=False).reports.items():
+            assert adjacent_repeats(repetition_tokens(report.text, language)) == 0, report.text

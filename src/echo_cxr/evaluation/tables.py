@@ -17,7 +17,7 @@ from pathlib import Path
 
 from echo_cxr.errors import EchoError
 
-DEFAULT_COLUMNS = ("release_rouge_l", "cider_d", "ratescore_positive", "semscore", "tpf", "tps")
+DEFAULT_COLUMNS = ("release_rouge_l", "cider_d", "ratescore_positive", "semscore", "repetition_share", "tpf", "tps")
 SPEED_COLUMNS = ("tpf", "tps")
 PERCENT = 100.0
 VIEW_TITLES = {"all": "all outputs (empty outputs scored as empty text)",

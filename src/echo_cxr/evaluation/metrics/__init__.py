@@ -2,8 +2,8 @@
 backend (rouge-score, pycocoevalcap, nltk, medspacy, transformers...) is imported when it runs.
 
 Groups: ``lexical`` (bleu, rouge, meteor, cider_d), ``release`` (release_rouge, release_meteor),
-``clinical`` (chexpert, phantom), ``model`` (ratescore, ratescore_positive, semscore,
-perplexity); ``all`` = every metric. Default: lexical + release + clinical.
+``clinical`` (chexpert, phantom), ``fluency`` (repetition), ``model`` (ratescore, ratescore_positive, semscore,
+perplexity); ``all`` = every metric. Default: lexical + release + clinical + fluency.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from echo_cxr.errors import EchoError
-from echo_cxr.evaluation.metrics import clinical, lexical, model_based, release
+from echo_cxr.evaluation.metrics import clinical, fluency, lexical, model_based, release
 from echo_cxr.evaluation.metrics.base import Metric, MetricOutput, NotComputed, Pair
 from echo_cxr.evaluation.metrics.context import MetricContext, ModelSettings
 
@@ -27,6 +27,9 @@ _ALL = (
            corpus_dependent=True, poolable=True),
     Metric("phantom", "clinical", clinical.phantom, "Phantom CXR label scores (records with labels)",
            corpus_dependent=True, poolable=True),
+    Metric("repetition", "fluency", fluency.repetition,
+           "adjacent repeated words (EN) / characters (ZH): per-report rate, pooled share, reports affected",
+           corpus_dependent=True, poolable=True),
     Metric("ratescore", "model", model_based.ratescore, "RaTEScore, stock"),
     Metric("ratescore_positive", "model", model_based.ratescore_positive, "RaTEScore, release positive-findings variant"),
     Metric("semscore", "model", model_based.semscore, "SemScore: CLS cosine under a CheXbert-style BERT"),
@@ -38,7 +41,7 @@ for _metric in _ALL:
     GROUPS.setdefault(_metric.group, ())
     GROUPS[_metric.group] += (_metric.name,)
 GROUPS["all"] = tuple(METRICS)
-DEFAULT_METRICS = ("lexical", "release", "clinical")
+DEFAULT_METRICS = ("lexical", "release", "clinical", "fluency")
 
 
 def resolve(names: Iterable[str]) -> list[Metric]:

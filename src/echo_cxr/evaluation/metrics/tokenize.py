@@ -36,7 +36,8 @@ def jieba_tokens(text: str) -> list[str]:
     return _jieba().lcut(text)
 
 
-def _is_word(token: str) -> bool:
+def is_word(token: str) -> bool:
+    """A token with at least one letter or digit (not only punctuation, symbols or spaces)."""
     return any(unicodedata.category(ch)[0] not in PUNCTUATION_CATEGORIES for ch in token)
 
 
@@ -45,7 +46,7 @@ def en_words(text: str) -> list[str]:
 
 
 def zh_words(text: str) -> list[str]:
-    return [token.strip().lower() for token in jieba_tokens(text) if _is_word(token)]
+    return [token.strip().lower() for token in jieba_tokens(text) if is_word(token)]
 
 
 def words(text: str, language: str) -> list[str]:
