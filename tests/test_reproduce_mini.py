@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from echo_cxr.reproduce.plan import RUNS, VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,3 +33,22 @@ def test_mini_reproduction_end_to_end(tmp_path):
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert again.returncode == 0 and "echo-cxr" not in again.stderr
     assert json.loads((work / "timings.json").read_text()) == timings
+
+
+def test_a_committed_tower_is_adopted_once_and_checked(tmp_path):
+    from echo_cxr.errors import EchoError
+    from echo_cxr.reproduce.plan import Profile
+    from echo_cxr.reproduce.runner import Reproduction
+
+    run = Reproduction(Profile.load(ROOT / "configs/reproduce/mini.yaml"), tmp_path / "work")
+    tower = tmp_path / "tower"
+    (tower / "model").mkdir(parents=True)
+    with pytest.raises(EchoError, match="label_head.pt"):
+        run.adopt_tower(tower)
+    (tower / "model" / "config.json").write_text("{}")
+    (tower / "label_head.pt").write_bytes(b"x")
+    run.adopt_tower(tower)
+    assert (run.run_dir("vision") / "model" / "config.json").is_file()
+    assert "adopted the committed tower" in (tmp_path / "work" / "commands.log").read_text()
+    with pytest.raises(EchoError, match="unknown run"):
+        run.train_with_dependencies("nonsense")

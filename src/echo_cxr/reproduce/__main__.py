@@ -15,13 +15,24 @@ def reproduce(
     workdir: Path = typer.Option(Path("runs/reproduce"), help="Data, runs, evaluations, timings."),
     docs: Path = typer.Option(Path("docs/results"), help="Where phantom.md and its plot are written."),
     results_only: bool = typer.Option(False, "--results-only", help="Only re-render the results document."),
+    tower: Path = typer.Option(None, "--tower", help="A finished stage-0 run (e.g. artifacts/phantom-tower) used "
+                               "instead of training the vision tower; it must come from this profile's data."),
+    until: str = typer.Option(None, "--until", help="Only make the data and train this run and what it needs "
+                              "(e.g. vision); no evaluation."),
 ) -> None:
     from echo_cxr.reproduce.plan import Profile
     from echo_cxr.reproduce.results import write_results
     from echo_cxr.reproduce.runner import Reproduction
 
     run = Reproduction(Profile.load(profile), workdir)
-    path = write_results(run, docs) if results_only else run.run_all(docs)
+    if tower is not None:
+        run.adopt_tower(tower)
+    if until is not None:
+        run.make_data()
+        run.train_with_dependencies(until)
+        path = run.run_dir(until) / "model"
+    else:
+        path = write_results(run, docs) if results_only else run.run_all(docs)
     print(path)
 
 

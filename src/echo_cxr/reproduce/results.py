@@ -9,6 +9,7 @@ import platform
 from datetime import date
 from pathlib import Path
 
+from echo_cxr.phantom.config import DEFAULT_LATERAL_PROB
 from echo_cxr.reproduce.plan import VARIANTS, Variant
 from echo_cxr.reproduce.runner import SCORE_METRICS
 from echo_cxr.reproduce.targets import check_targets
@@ -32,6 +33,7 @@ QUALITY = [
     ("attr. acc.", "phantom_attribute_accuracy", 3, 1), ("halluc./rep.", "phantom_hallucinated_per_report", 2, 1),
     ("omitted/rep.", "phantom_omitted_per_report", 2, 1), ("ROUGE-L", "rouge_l", 1, 100),
     ("BLEU-4", "bleu_4", 1, 100), ("METEOR", "meteor", 1, 100), ("CIDEr-D", "cider_d", 2, 1),
+    ("repeat %", "repetition_share", 2, 100), ("rep. reports", "repetition_reports", 2, 1),
 ]
 
 
@@ -194,7 +196,7 @@ def write_results(run, docs: Path) -> Path:
 
 
 def _shipped(profile) -> list[str]:
-    lateral = profile.data.get("lateral_prob", 0.0)
+    lateral = profile.data.get("lateral_prob", DEFAULT_LATERAL_PROB)
     return [
         "## The shipped default model", "",
         "`builtin:phantom-echo-blk8` (the default of every command) is the **ECHO blk8 (DCD)** model of the tables "

@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 from echo_cxr.errors import EchoError
+from echo_cxr.phantom.config import DEFAULT_LATERAL_PROB
 from echo_cxr.reproduce.plan import CONFIG_DIR, RUNS, VARIANT_GROUPS, VARIANTS, Profile, Run, Variant
 
 TIMINGS = "timings.json"
 COMMANDS = "commands.log"
-SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom"
+SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom,repetition"
 
 
 class Reproduction:
@@ -51,7 +52,7 @@ class Reproduction:
         fractions = ",".join(f"{name}={sizes[name] / total!r}" for name in ("train", "val", "test"))
         self._timed("data", lambda: self._cli(
             ["phantom", "--out", str(self.data), "--n", str(total), "--seed", str(self.profile.seed), "--lang",
-             "both", "--splits", fractions, "--lateral-prob", str(sizes.get("lateral_prob", 0.0)), "--overwrite"],
+             "both", "--splits", fractions, "--lateral-prob", str(sizes.get("lateral_prob", DEFAULT_LATERAL_PROB)), "--overwrite"],
             "data"))
         self._subsets()
 
@@ -66,10 +67,12 @@ class Reproduction:
         return self.work / "runs" / name
 
     def _train_args(self, run: Run) -> list[str]:
+        # stage 0 validates on every val study (a cheap probe); the decoding stages on val_sub
+        val = self.data / "val" / ("val.json" if run.kind == "vision" else "val_sub.json")
         args = ["train", run.objective,
                 "--config", str(CONFIG_DIR / "phantom" / run.base), "--quiet",
                 f"train_data={self.data / 'train' / 'train.json'}",
-                f"val_data={self.data / 'val' / 'val_sub.json'}", f"output_dir={self.run_dir(run.name)}",
+                f"val_data={val}", f"output_dir={self.run_dir(run.name)}",
                 f"seed={self.profile.seed}"]
         if run.kind == "vision":
             args += [f"scratch.{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
@@ -88,7 +91,7 @@ class Reproduction:
         if (folder / "model" / "config.json").is_file():
             return
         args = self._train_args(run)
-        if (folder / "state").is_dir() and run.kind != "vision":
+        if (folder / "state").is_dir():
             args.append("--resume")
         elif folder.exists():
             args.append("--overwrite")
@@ -125,7 +128,28 @@ class Reproduction:
 
         self._timed(stage, action)
 
+    def adopt_tower(self, source: Path) -> None:
+        """Use a finished stage-0 run (model/, label_head.pt, its metrics) as this reproduction's."""
+        import shutil
+
+        from echo_cxr.training.vision_pretrain import HEAD_FILE
+
+        source = Path(source)
+        if not (source / "model" / "config.json").is_file() or not (source / HEAD_FILE).is_file():
+            raise EchoError(f"{source} is not a finished `echo-cxr train vision` run (model/ and {HEAD_FILE})")
+        target = self.run_dir("vision")
+        if (target / "model" / "config.json").is_file():
+            return
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target)
+        with open(self.work / COMMANDS, "a") as log:
+            log.write(f"[train vision] adopted the committed tower {source}\n")
+
     def train_with_dependencies(self, name: str) -> None:
+        known = {r.name for r in RUNS}
+        if name not in known:
+            raise EchoError(f"unknown run {name!r}; choose one of {', '.join(sorted(known))}")
         run = next(r for r in RUNS if r.name == name)
         for needed in (run.init, run.teacher):
             if needed:

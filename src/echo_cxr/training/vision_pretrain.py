@@ -5,14 +5,15 @@ pretrained exists here, and learning to see subtle findings only through the rep
 image-dependent words is slow on a CPU budget. This stage stands in for the pretrained encoder:
 the scratch model's own Qwen2.5-VL vision tower (patch embedding, blocks, merger) learns a
 multi-label classification of the study's labels (one target per finding and per finding
-attribute value) through a small attention-pooling head that is thrown away afterwards. The
-saved checkpoint (tokenizer + model with the trained tower, language model untouched) is the
-``init`` of stage 1 (``ar``), which then trains every parameter as the paper does.
+attribute value) through a linear probe head over the max-pooled merged tokens
+(``label_training.py`` runs the loop). The saved checkpoint (tokenizer + model with the trained
+tower, language model untouched) is the ``init`` of stage 1 (``ar``); the probe head is saved
+beside it (``label_head.pt``) so that ``echo-cxr diagnose probe`` can report what the tower
+alone sees. Views are decoded once into a grey uint8 cache (``vision_data.py``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +24,13 @@ from torch import nn
 from echo_cxr.errors import EchoError
 from echo_cxr.training import run_setup
 from echo_cxr.training.config import TrainConfig
-from echo_cxr.training.label_targets import decode_targets, encode_labels, target_names
+from echo_cxr.training.label_targets import target_names
+from echo_cxr.training.label_training import LabelRun, predict_labels, prior_shift, train_labels
+from echo_cxr.training.vision_data import PixelSpec, cached_view_set, patchify
+
+HEAD_FILE = "label_head.pt"
+VIEW_CACHE_DIR = "view_cache"
+POSITIVE_WEIGHT_CAP = 50.0
 
 
 class LabelHead(nn.Module):
@@ -42,14 +49,21 @@ class LabelHead(nn.Module):
         return self.scores(tokens).max(dim=0).values
 
 
-MAX_POSITIVE_WEIGHT = 50.0
+class TowerProbe:
+    """Studies' grey views -> (B, targets) logits through the model's tower and a ``LabelHead``
+    (a study's views are pooled together)."""
 
+    def __init__(self, model, head: LabelHead, spec: PixelSpec):
+        self.model, self.head, self.spec = model, head, spec
 
-def balanced_weights(targets: torch.Tensor) -> torch.Tensor:
-    """Per-target weight of positives, negatives/positives (capped): rare findings count as much as
-    their absence, otherwise every score sinks below the threshold."""
-    positives = targets.sum(0)
-    return ((len(targets) - positives) / positives.clamp_min(1)).clamp(1.0, MAX_POSITIVE_WEIGHT)
+    def __call__(self, studies: list[list[torch.Tensor]]) -> torch.Tensor:
+        pixel_values, grid = patchify([view for views in studies for view in views], self.spec)
+        out = self.model.model.get_image_features(pixel_values, grid, return_dict=True)
+        per_image, logits, cursor = list(out.pooler_output), [], 0
+        for views in studies:
+            logits.append(self.head(torch.cat(per_image[cursor:cursor + len(views)])))
+            cursor += len(views)
+        return torch.stack(logits)
 
 
 def unique_studies(samples) -> list:
@@ -64,95 +78,80 @@ def unique_studies(samples) -> list:
     return studies
 
 
+def label_run(config: TrainConfig, studies: int) -> LabelRun:
+    steps = config.max_steps or max(1, math.floor(config.epochs * (studies // config.batch_size)))
+    return LabelRun(steps=steps, batch_size=config.batch_size, learning_rate=config.learning_rate,
+                    weight_decay=config.weight_decay, warmup_ratio=config.warmup_ratio,
+                    max_grad_norm=config.max_grad_norm, positive_weight_cap=POSITIVE_WEIGHT_CAP,
+                    eval_every=config.eval_every, save_every=config.save_every, log_every=config.log_every,
+                    seed=config.seed)
+
+
 class VisionPretrainer:
     def __init__(self, config: TrainConfig, resume: bool = False, overwrite: bool = False, progress: bool = True):
-        if resume:
-            raise EchoError("vision pretraining is short and does not resume; rerun it with --overwrite")
-        self.config = config
+        self.config, self.resume = config, resume
         self.out = run_setup.prepare_output(config, resume, overwrite)
         samples = run_setup.read_samples(config.train_data)
         self.train = unique_studies(samples)
         self.val = unique_studies(run_setup.read_samples(config.val_data)) if config.val_data else []
         self.bundle = run_setup.scratch_bundle(config, samples)
-        self.names = target_names()
+        self.spec = PixelSpec.of(self.bundle.processor.image_processor)
         width = self.bundle.model.config.vision_config.out_hidden_size
-        self.head = LabelHead(width, len(self.names))
+        self.head = LabelHead(width, len(target_names()))
+        self.progress = progress
 
-    def _features(self, studies) -> list[torch.Tensor]:
-        from echo_cxr.imaging import load_image
+    def _views(self, name: str, studies):
+        from echo_cxr.phantom.dataset import default_workers
 
-        images = [load_image(path) for study in studies for path in study.images]
-        batch = self.bundle.processor.image_processor(images=images, return_tensors="pt")
-        out = self.bundle.model.model.get_image_features(batch["pixel_values"], batch["image_grid_thw"], return_dict=True)
-        per_image = list(out.pooler_output)
-        features, cursor = [], 0
-        for study in studies:  # a study's views are pooled together
-            features.append(torch.cat(per_image[cursor : cursor + len(study.images)]))
-            cursor += len(study.images)
-        return features
-
-    def _logits(self, studies) -> torch.Tensor:
-        return torch.stack([self.head(tokens) for tokens in self._features(studies)])
+        cache = self.out / VIEW_CACHE_DIR / f"{name}.pt"
+        return cached_view_set(studies, self.spec, cache, workers=default_workers()) if studies else None
 
     def train_model(self) -> Path:
-        config = self.config
+        run_setup.write_run_config(self.out, self.config)
+        train, val = self._views("train", self.train), self._views("val", self.val)
         visual = self.bundle.model.model.visual
-        params = list(visual.parameters()) + list(self.head.parameters())
-        per_epoch = len(self.train) // config.batch_size
-        total = config.max_steps or max(1, math.floor(config.epochs * per_epoch))
-        optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
-        from transformers import get_cosine_schedule_with_warmup
-
-        scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.warmup_ratio * total), total)
-        targets = {s.sample_id: encode_labels(s.labels, self.names) for s in self.train}
-        positive_weight = balanced_weights(torch.stack(list(targets.values())))
-        generator = torch.Generator().manual_seed(config.seed)
         visual.train()
-        step, order, cursor = 0, [], 0
-        run_setup.write_run_config(self.out, config)
-        while step < total:
-            if cursor + config.batch_size > len(order):
-                order, cursor = torch.randperm(len(self.train), generator=generator).tolist(), 0
-            batch = [self.train[i] for i in order[cursor : cursor + config.batch_size]]
-            cursor += config.batch_size
-            logits = self._logits(batch)
-            truth = torch.stack([targets[s.sample_id] for s in batch])
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, truth, pos_weight=positive_weight)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            step += 1
-            row = {"step": step, "loss": float(loss.detach()), "lr": scheduler.get_last_lr()[0]}
-            if self.val and config.eval_every and (step % config.eval_every == 0 or step == total):
-                row.update(self.validate())
-            if step % config.log_every == 0 or "val_micro_f1" in row:
-                with open(self.out / run_setup.METRICS_FILE, "a") as log:
-                    log.write(json.dumps(row) + "\n")
-        return self._finish()
+        probe = TowerProbe(self.bundle.model, self.head, self.spec)
+        state = self.out / run_setup.STATE_DIR
+        report = (lambda row: print(f"[vision] step {row['step']} loss {row['loss']:.4f}"
+                                    + (f" val micro-F1 {row['val_micro_f1']:.4f}" if "val_micro_f1" in row else ""),
+                                    flush=True)) if self.progress else None
+        weight = train_labels(probe, [visual, self.head], train, val, label_run(self.config, len(train)), state,
+                              resume=self.resume, progress=report)
+        return self._finish(weight)
 
-    @torch.no_grad()
-    def validate(self) -> dict:
-        from echo_cxr.phantom import clinical_scores
-
-        visual = self.bundle.model.model.visual
-        visual.eval()
-        predicted = []
-        for start in range(0, len(self.val), self.config.batch_size):
-            chunk = self.val[start : start + self.config.batch_size]
-            predicted += [decode_targets(torch.sigmoid(row), self.names) for row in self._logits(chunk)]
-        visual.train()
-        scores = clinical_scores(predicted, [s.labels for s in self.val])
-        return {"val_micro_f1": scores["micro_f1"], "val_macro_f1": scores["macro_f1"],
-                "val_attribute_accuracy": scores["attribute_accuracy"]}
-
-    def _finish(self) -> Path:
+    def _finish(self, positive_weight: torch.Tensor) -> Path:
         from echo_cxr.model import save_checkpoint
 
         target = self.out / run_setup.MODEL_DIR
         self.bundle.model.eval()
         synthetic = run_setup.synthetic_after(self.bundle, self.config, self.train)
         save_checkpoint(replace(self.bundle, synthetic=synthetic), target, overwrite=True)
-        torch.save(self.head.state_dict(), self.out / "label_head.pt")
+        torch.save({"state": self.head.state_dict(), "targets": target_names(), "positive_weight": positive_weight},
+                   self.out / HEAD_FILE)
         return target
+
+
+def load_probe(run_dir: str | Path):
+    """(TowerProbe, logit shift) of a finished stage-0 run folder (model/ + label_head.pt)."""
+    from echo_cxr.model import load
+
+    run_dir = Path(run_dir)
+    if not (run_dir / HEAD_FILE).is_file():
+        raise EchoError(f"{run_dir} has no {HEAD_FILE}: not a finished `echo-cxr train vision` run")
+    saved = torch.load(run_dir / HEAD_FILE, weights_only=False)
+    if saved["targets"] != target_names():
+        raise EchoError(f"{run_dir / HEAD_FILE} was trained for other targets than this echo-cxr's catalog")
+    bundle = load(str(run_dir / run_setup.MODEL_DIR))
+    head = LabelHead(bundle.model.config.vision_config.out_hidden_size, len(saved["targets"]))
+    head.load_state_dict(saved["state"])
+    spec = PixelSpec.of(bundle.processor.image_processor)
+    return TowerProbe(bundle.model, head, spec), prior_shift(saved["positive_weight"]), [bundle.model, head]
+
+
+def probe_labels(run_dir: str | Path, studies) -> list[list[dict]]:
+    """What the stage-0 tower and its probe head read from each study's images."""
+    from echo_cxr.training.vision_data import build_view_set
+
+    probe, shift, modules = load_probe(run_dir)
+    return predict_labels(probe, modules, build_view_set(studies, probe.spec), shift)
