@@ -27,6 +27,8 @@ def written(out: Path, manifest: dict) -> dict[str, tuple[str, dict]]:
             found[entry["sample_id"]] = ("kept", entry)
     for line in (out / "dropped.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
+        if record["reason"] == "duplicate_study":  # the id's first study is kept or dropped on its own
+            continue
         assert record["sample_id"] not in found
         found[record["sample_id"]] = (record["reason"], record)
     return found
@@ -62,7 +64,7 @@ def check_against(look, out: Path, manifest: dict, validate: bool = False) -> di
 
 def reasons(look, validate: bool = False) -> dict[str, int]:
     """Expected drop counts by reason."""
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = dict(look.unnamed_drops)
     for outcome in look.outcomes(validate).values():
         if outcome not in ("kept", "not_selected"):
             counts[outcome] = counts.get(outcome, 0) + 1

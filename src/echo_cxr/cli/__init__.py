@@ -31,7 +31,7 @@ def _root() -> None:
 def _register() -> None:
     from echo_cxr.cli import bench, generate, phantom, train
     from echo_cxr.cli import infer, report, score
-    from echo_cxr.cli import demo, serve
+    from echo_cxr.cli import data, demo, serve
 
     generate.register(app)
     phantom.register(app)
@@ -42,6 +42,7 @@ def _register() -> None:
     train.register(app)
     serve.register(app)
     demo.register(app)
+    data.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

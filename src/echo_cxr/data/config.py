@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 from echo_cxr.data.views import CATEGORIES, DEFAULT_VIEWS
@@ -55,7 +56,7 @@ class ConvertConfig:
         settings = asdict(self)
         for key in ("overwrite", "checkpoint_every", "progress", "out"):
             settings.pop(key)
-        return settings
+        return json.loads(json.dumps(settings))  # tuples as lists: equal to the copy saved in a checkpoint
 
 
 def parse_fractions(text: str) -> tuple[tuple[str, float], ...]:

@@ -98,6 +98,8 @@ def convert(config: ConvertConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     writer = PartWriter(out, config.fingerprint(), config.overwrite)
     writer.open_parts()
+    if not writer.resuming:
+        writer.checkpoint(0, {}, 0.0)  # from now on the folder holds an unfinished conversion of these settings
     done, counters = writer.state["processed"], Counter(writer.state["counters"])
     seconds, start, processed = writer.state["seconds"], time.monotonic(), 0
     seen: set[str] = set()

@@ -39,6 +39,7 @@ _ALIASES = {
             "patient history", "comparison", "comparisons", "comparison exam", "technique", "procedure",
             "wet read", "wetread", "addendum", "notification", "recommendation", "recommendations",
             "recommendation(s)", "final report", "note", "date", "comment", "comments", "preamble",
+            "end of impression", "summary", "narrative", "accession number", "procedure comments",
             "病史", "临床诊断", "检查方法", "检查部位", "比较"),
 }
 _KIND_OF = {alias: kind for kind, aliases in _ALIASES.items() for alias in aliases}

@@ -35,6 +35,7 @@ class LookAlike:
     root: Path
     studies: dict[str, Expected] = field(default_factory=dict)
     options: dict = field(default_factory=dict)  # extra convert options it needs (e.g. reports)
+    unnamed_drops: dict[str, int] = field(default_factory=dict)  # drops of repeated ids (duplicate_study)
 
     def outcomes(self, validate: bool = False) -> dict[str, str]:
         return {sid: (e.validate_outcome or e.outcome) if validate else e.outcome for sid, e in self.studies.items()}
