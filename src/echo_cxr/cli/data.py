@@ -81,4 +81,7 @@ def lookalike_command(
 
 
 def register(app: typer.Typer) -> None:
+    from echo_cxr.cli import data_normalize
+
+    data_normalize.register(data_app)
     app.add_typer(data_app, name="data")
