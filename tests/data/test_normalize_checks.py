@@ -118,3 +118,18 @@ def test_phantom_labels_catch_a_changed_side_the_chexpert_labels_miss():
     problems = review(job(*report, phantom=True), swapped, True, False).problems
     assert [p.split(":")[0] for p in problems] == ["phantom_labels_changed"]
     assert compare_phantom(report[0], report[0], "en") == []
+
+
+def test_terms_outside_chexpert_and_measurements():
+    item = job("Small hiatal hernia. ET tube 4 cm above the carina.", "Hernia.")
+    good = GOOD.replace("Small right pleural effusion", "Small hiatal hernia").replace(
+        "Tubes, lines and other: None.", "Tubes, lines and other: ET tube 4 cm above the carina.").replace(
+        "Impression: Small right pleural effusion.", "Impression: Hernia.")
+    good = good.replace("Normal heart size.", "The heart is not enlarged.")
+    assert [p for p in review(item, good, True, False).problems if not p.startswith("negation")] == []
+    moved = good.replace("4 cm", "2 cm")
+    assert any(p.startswith("measurement_changed: 4 cm -> 2 cm") for p in review(item, moved, True, False).problems)
+    dropped = good.replace("Small hiatal hernia", "Clear lungs").replace("Impression: Hernia.", "Impression: Normal.")
+    assert "term_dropped: hernia" in review(item, dropped, True, False).problems
+    added = good.replace("No fracture.", "No fracture. Calcified granuloma.")
+    assert {"term_added: calcification", "term_added: granuloma"} <= set(review(item, added, True, False).problems)

@@ -141,3 +141,12 @@ def test_non_retryable_http_errors_unreachable_endpoints_and_bad_options(tmp_pat
     assert "--endpoint" in capsys.readouterr().err
     assert run(["--data", str(data), "--out", str(data), "--model", "m", "--endpoint", "http://x/v1"]) == 2
     assert run(["--data", str(data), "--out", str(tmp_path / "o.json"), "--model", "m", "--backend", "nope"]) == 2
+
+
+@pytest.mark.parametrize("spelling", ["{url}", "{url}/chat/completions", "{root}"])
+def test_endpoint_spellings(tmp_path, server, spelling):
+    llm, url = server
+    data = write_samples(tmp_path / "in.json", {"good": REPORTS["good"]})
+    endpoint = spelling.format(url=url, root=url[: -len("/v1")])
+    assert normalize(data, tmp_path / "out.json", endpoint) == 0
+    assert [row["status"] for row in read_jsonl(tmp_path / "out.audit.jsonl")] == ["accepted"]

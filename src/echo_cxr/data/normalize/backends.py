@@ -1,7 +1,9 @@
 """Language-model backends of the normaliser, chosen by name (STYLE rule 3).
 
 - ``openai``: any OpenAI-compatible chat-completions endpoint (vLLM, SGLang, llama.cpp server,
-  Ollama, a hosted API) through ``httpx``: ``POST {endpoint}/chat/completions``. The API key, if
+  Ollama, a hosted API) through ``httpx``: ``POST {endpoint}/chat/completions`` (an endpoint given
+  with ``/chat/completions`` works too; one given without ``/v1`` that answers 404 is retried with
+  ``/v1`` added, once). The API key, if
   any, is read from the environment variable ``api_key_env``. Timeouts, connection errors, HTTP
   429 / 5xx and malformed bodies raise a retryable ``TransportError``; other HTTP errors (a wrong
   model name, a bad key) a non-retryable one.
@@ -21,6 +23,9 @@ from dataclasses import dataclass
 from echo_cxr.errors import EchoError
 
 RETRYABLE_STATUS = (408, 409, 429)
+NOT_FOUND = 404
+COMPLETIONS_PATH = "/chat/completions"
+VERSION_PATH = "/v1"
 SERVER_ERROR = 500
 SHOWN_BODY_CHARS = 200
 
@@ -42,8 +47,10 @@ class TransportError(Exception):
 
 
 def _content(reply) -> str:
-    """choices[0].message.content as text (a string, or a list of text parts)."""
-    content = reply["choices"][0]["message"]["content"]
+    """choices[0].message.content as text (a string, or a list of text parts); a completions-style
+    choices[0].text is accepted too."""
+    choice = reply["choices"][0]
+    content = choice["message"]["content"] if "message" in choice or "text" not in choice else choice["text"]
     if isinstance(content, list):
         content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
     if not isinstance(content, str):
@@ -60,20 +67,21 @@ class OpenAIBackend:
         key = os.environ.get(config.api_key_env)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.config, self.httpx = config, httpx
-        self.client = httpx.Client(base_url=config.endpoint.rstrip("/") + "/", headers=headers,
-                                   timeout=httpx.Timeout(config.timeout_s))
+        base = config.endpoint.rstrip("/")
+        base = base[: -len(COMPLETIONS_PATH)] if base.endswith(COMPLETIONS_PATH) else base
+        self.client = httpx.Client(base_url=base + "/", headers=headers, timeout=httpx.Timeout(config.timeout_s))
+        self.path = COMPLETIONS_PATH.lstrip("/")
+        self.can_add_version = not base.endswith(VERSION_PATH)  # ".../v1" left out of --endpoint
         self.model_id = f"openai:{config.model}"
 
     def complete(self, messages: list[dict]) -> Completion:
         body = {"model": self.config.model, "messages": messages, "temperature": self.config.temperature,
                 "max_tokens": self.config.max_new_tokens}
         start = time.monotonic()
-        try:
-            response = self.client.post("chat/completions", json=body)
-        except self.httpx.TimeoutException:
-            raise TransportError(f"timeout after {self.config.timeout_s:g} s") from None
-        except self.httpx.HTTPError as err:
-            raise TransportError(f"connection failed: {err}") from None
+        response = self._post(body)
+        if response.status_code == NOT_FOUND and self.can_add_version:
+            self.path, self.can_add_version = VERSION_PATH.lstrip("/") + COMPLETIONS_PATH, False
+            response = self._post(body)
         if response.status_code >= SERVER_ERROR or response.status_code in RETRYABLE_STATUS:
             raise TransportError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
@@ -86,6 +94,14 @@ class OpenAIBackend:
         usage = reply.get("usage") or {}
         return Completion(text, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
                           time.monotonic() - start)
+
+    def _post(self, body: dict):
+        try:
+            return self.client.post(self.path, json=body)
+        except self.httpx.TimeoutException:
+            raise TransportError(f"timeout after {self.config.timeout_s:g} s") from None
+        except self.httpx.HTTPError as err:
+            raise TransportError(f"connection failed: {err}") from None
 
     def close(self) -> None:
         self.client.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from echo_cxr.data.normalize.regions import LABELS, REGIONS
 
 HOST = "127.0.0.1"
+ROUTE = "/v1/chat/completions"
 CHARS_PER_TOKEN = 4  # the usage it reports is a character count / 4, not a tokenizer's
 MODES = ("good", "missing_region", "swap_regions", "drop_finding", "invent_finding", "flip_negation", "swap_side",
          "wrong_language", "malformed", "bad_json", "no_choices", "http500", "http401", "timeout")
@@ -124,6 +125,9 @@ class LoopbackLLM:
                 return
 
             def do_POST(self):
+                if self.path.rstrip("/") != ROUTE:
+                    self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                    return _send(self, 404, b'{"error": {"message": "not found"}}')
                 llm.handle(self)
 
         self.server = ThreadingHTTPServer((HOST, port), Handler)

@@ -64,6 +64,8 @@ def review(job: Job, answer: str, keep_negatives: bool, region_labels: bool) -> 
     problems = checks.language_problem(after, job.language)
     (labels_after,) = checks.chexpert_labels([after], job.language)
     problems += checks.compare_chexpert(job.labels_before, labels_after, keep_negatives)
+    problems += checks.compare_terms(job.text, after, job.language)
+    problems += checks.compare_measurements(job.text, after)
     if job.phantom:
         problems += checks.compare_phantom(job.text, after, job.language)
     return Review(problems, findings, impression)
