@@ -58,7 +58,19 @@ def test_reports_folder_option_and_clear_errors(tmp_path):
     assert manifest["counts"]["kept"] == 0 and manifest["dropped"]["report_missing"] > 10
     manifest = run_convert("mimic-cxr", tmp_path / "raw", tmp_path / "out2", reports=str(moved / "files"))
     assert manifest["counts"]["kept"] == list(look.outcomes().values()).count("kept")
-    with pytest.raises(EchoError, match="metadata file"):
+    with pytest.raises(EchoError, match="split file"):
         run_convert("mimic-cxr", moved, tmp_path / "out3")
     with pytest.raises(EchoError, match="already holds a finished conversion"):
         run_convert("mimic-cxr", tmp_path / "raw", tmp_path / "out2", reports=str(moved))
+
+
+def test_without_the_metadata_file_the_split_file_lists_the_images(tmp_path):
+    look = build_lookalike("mimic-cxr", tmp_path / "raw")
+    (tmp_path / "raw" / "mimic-cxr-2.0.0-metadata.csv.gz").unlink()
+    manifest = run_convert("mimic-cxr", tmp_path / "raw", tmp_path / "out")
+    found = {e["sample_id"]: e for split in manifest["splits"] for e in
+             json.loads((tmp_path / "out" / f"{split}.json").read_text())}
+    assert all(set(e["views"]) == {"unknown"} for e in found.values())
+    # views unknown: the lateral-only and decubitus-only studies can no longer be told apart
+    kept = {sid for sid, o in look.outcomes().items() if o == "kept"}
+    assert kept < set(found) and manifest["dropped"]["no_frontal_view"] == 0

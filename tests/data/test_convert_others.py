@@ -71,3 +71,11 @@ def test_cli_convert_prints_counts_and_refuses_bad_options(tmp_path, capsys):
         with pytest.raises(SystemExit) as done:
             main(args)
         assert done.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_rexgradient_json_named_only_by_split(tmp_path):
+    look = build_lookalike("rexgradient", tmp_path / "raw")
+    for path in (tmp_path / "raw" / "metadata").glob("*_metadata_view_position.json"):
+        path.rename(path.with_name(path.name.split("_")[0] + ".json"))
+    manifest = run_convert("rexgradient", tmp_path / "raw", tmp_path / "out")
+    check_against(look, tmp_path / "out", manifest)

@@ -9,7 +9,8 @@ Layout (PhysioNet, MIMIC-CXR-JPG 2.0.0 / 2.1.0; any nesting above it)::
 
 Reports come from MIMIC-CXR (``mimic-cxr-reports.zip``) as ``files/pXX/pSUBJECT/sSTUDY.txt``:
 beside the images, in a ``mimic-cxr-reports/`` folder under the root, or in ``--reports DIR``.
-Their Findings / Impression are parsed by ``echo_cxr.data.sections``. Images are written with
+Their Findings / Impression are parsed by ``echo_cxr.data.sections``. Without the metadata file
+the split file's rows (dicom_id, study_id, subject_id) list the images, all of ``unknown`` view. Images are written with
 the extension found on disk (``.jpg``; ``.png`` / ``.dcm`` are tried too). Studies come in the
 order of their first row in the metadata file; the metadata index (a few hundred bytes per
 image) is the only table held in memory.
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from echo_cxr.data.converters.base import Converter, official_split, plain_id, read_text_file, sample_id
-from echo_cxr.data.locate import PathResolver, find_one
+from echo_cxr.data.locate import PathResolver, find_files, find_one
 from echo_cxr.data.records import REPORT_MISSING, Report, ReportProblem, SourceImage, SourceStudy
 from echo_cxr.data.sections import findings_and_impression
 from echo_cxr.data.tables import read_csv, require_columns
@@ -46,8 +47,9 @@ class MimicCxr(Converter):
 
     def __init__(self, config):
         super().__init__(config)
-        self.metadata = find_one(self.root, METADATA, "MIMIC-CXR-JPG metadata file")
         self.split_file = find_one(self.root, SPLITS, "MIMIC-CXR-JPG split file")
+        found = find_files(self.root, METADATA)
+        self.metadata = found[0] if found else self.split_file  # without it: same images, views unknown
         self.columns = require_columns(self.metadata, {"dicom": ("dicom_id",), "subject": ("subject_id",),
                                                        "study": ("study_id",)})
         base = self.metadata.parent

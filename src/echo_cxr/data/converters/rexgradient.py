@@ -9,14 +9,15 @@ Layout::
     metadata/train_metadata.csv ...               one row per study (id, Findings, Impression, ...)
     deid_png/PATIENT/ACCESSION/studies/.../instances/X.png
 
-Any ``<split>_metadata*.json`` (object keyed by study, or a list of entries with an ``id``) is
-read, one entry at a time; when a JSON has no Findings / Impression fields they are taken from the
+Any ``<split>_metadata*.json`` (else any ``<split>*.json``; an object keyed by study, or a list of
+entries with an ``id``) is read, one entry at a time; when a JSON has no Findings / Impression fields they are taken from the
 same split's ``<split>_metadata.csv``. Image paths are relative to the JSON's folder; paths that do
 not resolve there are looked up from their ``deid_png/`` part under the root.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -29,10 +30,16 @@ from echo_cxr.data.views import UNKNOWN, classify_view
 from echo_cxr.errors import EchoError
 
 JSON_PATTERNS = ("*_metadata*.json",)
+FALLBACK_PATTERNS = ("train*.json", "valid*.json", "val*.json", "test*.json", "dev*.json")
 IMAGE_TREE = "deid_png"
 SPLIT_ORDER = ("train", "val", "test")
 ID_FIELDS = ("id", "StudyKey", "study_id", "StudyInstanceUid")
 TEXT_FIELDS = {"findings": ("Findings", "findings"), "impression": ("Impression", "impressions", "impression")}
+
+
+def _prefix(name: str) -> str:
+    """``train_metadata_view_position.json`` / ``train.json`` -> ``train``."""
+    return re.split(r"[_.-]", name, maxsplit=1)[0]
 
 
 def _field(entry: dict, names) -> object:
@@ -62,8 +69,8 @@ class ReXGradient(Converter):
 
     def _split_files(self) -> dict[str, Path]:
         chosen: dict[str, Path] = {}
-        for path in find_files(self.root, JSON_PATTERNS):
-            split = official_split(path.name.split("_", 1)[0])
+        for path in find_files(self.root, JSON_PATTERNS) or find_files(self.root, FALLBACK_PATTERNS):
+            split = official_split(_prefix(path.name))
             preferred = "view_position" in path.name
             if split and (split not in chosen or (preferred and "view_position" not in chosen[split].name)):
                 chosen[split] = path
@@ -93,7 +100,7 @@ class ReXGradient(Converter):
                 study = str(key if key is not None else _field(entry, ID_FIELDS))
                 findings, impression = _field(entry, TEXT_FIELDS["findings"]), _field(entry, TEXT_FIELDS["impression"])
                 if findings is None and impression is None:
-                    texts = self._csv_texts(path, path.name.split("_", 1)[0]) if texts is None else texts
+                    texts = self._csv_texts(path, _prefix(path.name)) if texts is None else texts
                     findings, impression = texts.get(study, ("", ""))
                 yield SourceStudy(sample_id(self.name, study), split, self._images(entry),
                                   fixed_report(clean_text(findings), clean_text(impression)),
