@@ -116,6 +116,8 @@ class PathResolver:
         self.last: tuple[int, int] | None = None
 
     def __call__(self, ref: str) -> Path | None:
+        if os.path.isabs(ref) and os.path.isfile(ref):
+            return Path(ref)
         variants = list(self.spellings(ref))
         pairs = [(b, s) for b in range(len(self.bases)) for s in range(len(variants))]
         if self.last in pairs:
