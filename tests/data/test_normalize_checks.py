@@ -6,7 +6,7 @@ from echo_cxr.data.normalize.checks import compare_chexpert, compare_phantom
 from echo_cxr.data.normalize.loopback import template_rewrite
 from echo_cxr.data.normalize.prompt import format_block, load_prompt
 from echo_cxr.data.normalize.regions import RewriteError, parse_rewrite
-from echo_cxr.data.normalize.review import Job, label_originals, review
+from echo_cxr.data.normalize.review import Job, review
 
 GOOD = """Findings:
 Thorax: The thorax is symmetric.
@@ -90,9 +90,7 @@ def test_label_comparison_rules():
 
 
 def job(findings, impression, language="en", phantom=False):
-    item = Job("k", findings, impression, language, phantom)
-    label_originals([item])
-    return item
+    return Job("k", findings, impression, language, phantom)
 
 
 def test_review_of_template_rewrites_with_the_real_labelers():

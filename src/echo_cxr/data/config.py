@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from echo_cxr.data.views import CATEGORIES, DEFAULT_VIEWS
 from echo_cxr.errors import EchoError
@@ -56,6 +57,8 @@ class ConvertConfig:
         settings = asdict(self)
         for key in ("overwrite", "checkpoint_every", "progress", "out"):
             settings.pop(key)
+        for key in ("root", "reports"):  # the same folder however it is spelled (relative, from elsewhere)
+            settings[key] = str(Path(settings[key]).resolve()) if settings[key] else None
         return json.loads(json.dumps(settings))  # tuples as lists: equal to the copy saved in a checkpoint
 
 

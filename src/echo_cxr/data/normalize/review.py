@@ -39,14 +39,6 @@ def is_phantom(entry: dict) -> bool:
     return "labels" in entry or str(entry.get("sample_id", "")).startswith(PHANTOM_PREFIX)
 
 
-def label_originals(jobs: list[Job]) -> None:
-    """CheXpert-style labels of every original report, one labeler pass per language."""
-    for language in sorted({job.language for job in jobs}):
-        group = [job for job in jobs if job.language == language]
-        for job, labels in zip(group, checks.chexpert_labels([j.text for j in group], language)):
-            job.labels_before = labels
-
-
 def review(job: Job, answer: str, keep_negatives: bool, region_labels: bool) -> Review:
     """Parse and check one answer; no problems means it may replace the original."""
     try:
@@ -58,6 +50,8 @@ def review(job: Job, answer: str, keep_negatives: bool, region_labels: bool) -> 
         except RewriteError:
             return Review([str(err)])
         return Review([f"wrong_language: {other} instead of {job.language}"])
+    if job.labels_before is None:  # labelled on first use: no labeling pass before the first request
+        (job.labels_before,) = checks.chexpert_labels([job.text], job.language)
     findings, impression = parsed.findings(job.language, with_labels=region_labels), parsed.impression
     plain = parsed.findings(job.language)  # labels ("Tubes, lines and other:") are not findings
     after = checks.report_text(plain, impression)

@@ -24,7 +24,7 @@ from echo_cxr.data.normalize.cache import RewriteCache, cache_key
 from echo_cxr.data.normalize.config import NormalizeConfig
 from echo_cxr.data.normalize.output import read_input, write_outputs
 from echo_cxr.data.normalize.prompt import load_prompt
-from echo_cxr.data.normalize.review import Job, is_phantom, label_originals, review
+from echo_cxr.data.normalize.review import Job, is_phantom, review
 from echo_cxr.data.progress import progress_bar
 
 ACCEPTED, REJECTED, ERROR = "accepted", "rejected", "error"
@@ -150,9 +150,8 @@ class Normalizer:
         start = time.monotonic()
         cached = {key for key in self.jobs if key in self.cache}
         todo = [job for key, job in self.jobs.items() if key not in cached]
-        label_originals(todo)
         try:
-            with progress_bar(self.config.progress, "normalize", len(self.jobs), len(cached)) as bar:
+            with progress_bar(self.config.progress, "normalize (reports)", len(self.jobs), len(cached)) as bar:
                 self._run(todo, bar)
         finally:
             self.cache.close()
