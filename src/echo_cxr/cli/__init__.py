@@ -31,7 +31,7 @@ def _root() -> None:
 def _register() -> None:
     from echo_cxr.cli import bench, generate, phantom, train
     from echo_cxr.cli import infer, report, score
-    from echo_cxr.cli import demo, diagnose, serve
+    from echo_cxr.cli import data, demo, diagnose, serve
 
     generate.register(app)
     phantom.register(app)
@@ -43,6 +43,7 @@ def _register() -> None:
     serve.register(app)
     demo.register(app)
     diagnose.register(app)
+    data.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
