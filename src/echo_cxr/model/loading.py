@@ -196,7 +196,7 @@ def load_processor(folder: Path):
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):  # transformers would build an empty one
         raise EchoError(f"model folder {folder} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})")
     try:
-        processor = EchoProcessor.from_pretrained(folder)
+        processor = EchoProcessor.from_pretrained(folder, trust_remote_code=False)
     except (OSError, ValueError, TypeError) as err:
         raise EchoError(f"cannot load the processor/tokenizer from {folder}: {err}") from None
     if not getattr(processor, "chat_template", None):
