@@ -6,7 +6,7 @@ against a real 4.55.4 re-save by ``tests/compat/test_release_compat.py``): a nes
 tokenizer as ``Qwen2Tokenizer`` (tokenizer.json, vocab.json, merges.txt, tokenizer_config.json,
 special_tokens_map.json, chat_template.jinja), ``preprocessor_config.json`` and
 ``video_preprocessor_config.json``. On top of that the release's own parts: a config whose
-model_type/auto_map point at remote code, a modeling file, a generation config with two EOS ids.
+architectures/auto_map point at remote code, a modeling file, a generation config with two EOS ids.
 
 Weights come under one naming per era: ``"4.x"`` (``model.layers.*``, ``visual.*``: what 4.x and 5.x
 save_pretrained write, and what the release ships) or ``"5.x"`` (the 5.x module names).
@@ -30,9 +30,10 @@ raise RuntimeError("remote code must never be executed by echo-cxr")
 '''
 RELEASE_VERSION = "4.55.4"
 NAMINGS = ("4.x", "5.x")
-TEXT_KEYS = ("attention_dropout", "bos_token_id", "eos_token_id", "hidden_act", "hidden_size", "initializer_range",
+TOKEN_KEYS = ("bos_token_id", "eos_token_id", "pad_token_id")  # written when set
+TEXT_KEYS = ("attention_dropout", "hidden_act", "hidden_size", "initializer_range",
              "intermediate_size", "layer_types", "max_position_embeddings", "max_window_layers", "num_attention_heads",
-             "num_hidden_layers", "num_key_value_heads", "pad_token_id", "rms_norm_eps", "sliding_window", "use_cache",
+             "num_hidden_layers", "num_key_value_heads", "rms_norm_eps", "sliding_window", "use_cache",
              "use_sliding_window", "vocab_size")
 VISION_KEYS = ("depth", "fullatt_block_indexes", "hidden_act", "hidden_size", "in_channels", "initializer_range",
                "intermediate_size", "num_heads", "out_hidden_size", "patch_size", "spatial_merge_size",
@@ -67,16 +68,17 @@ def release_config(bundle) -> dict:
     config = bundle.model.config
     text5, vision5 = config.text_config.to_dict(), config.vision_config.to_dict()
     rope = dict(text5["rope_parameters"])
-    text = {k: text5[k] for k in TEXT_KEYS if k in text5}
-    text.update(model_type="qwen2_5_vl_text", image_token_id=None, video_token_id=None,
+    text = {k: text5[k] for k in TEXT_KEYS} | {k: text5[k] for k in TOKEN_KEYS if text5.get(k) is not None}
+    text.update(model_type="qwen2_5_vl_text", torch_dtype="float32", image_token_id=None, video_token_id=None,
                 rope_theta=rope.pop("rope_theta"),
                 rope_scaling={"mrope_section": rope["mrope_section"], "rope_type": "default", "type": "default"})
-    vision = {k: vision5[k] for k in VISION_KEYS} | {"model_type": "qwen2_5_vl"}  # 4.x wrote the parent's type
+    vision = {k: vision5[k] for k in VISION_KEYS} | {"model_type": "qwen2_5_vl",  # 4.x wrote the parent's type
+                                                      "torch_dtype": "float32"}
     return {
         "architectures": ["EchoQwen2_5_VLForConditionalGeneration"],
         "auto_map": {"AutoConfig": "configuration_echo.EchoConfig", "AutoModelForCausalLM": "modeling_echo.EchoModel"},
         "image_token_id": config.image_token_id,
-        "model_type": "echo_qwen2_5_vl",
+        "model_type": "qwen2_5_vl",  # a remote config subclass keeps the stock type (4.x reads nothing else)
         "text_config": dict(sorted(text.items())),
         "torch_dtype": "float32",
         "transformers_version": RELEASE_VERSION,
@@ -118,7 +120,7 @@ def write_tokenizer(tokenizer, folder: Path) -> None:
     """The Qwen2Tokenizer files 4.55.4 writes (the release resolves <|MASK|> by its string: no mask_token)."""
     (folder / "tokenizer.json").write_text(tokenizer.backend_tokenizer.to_str(pretty=True))
     model = json.loads(tokenizer.backend_tokenizer.to_str())["model"]
-    (folder / "vocab.json").write_text(json.dumps(model["vocab"], ensure_ascii=False, separators=(",", ":")) + "\n")
+    (folder / "vocab.json").write_text(json.dumps(model["vocab"], ensure_ascii=False, separators=(",", ":")))
     merges = [" ".join(m) if isinstance(m, list) else m for m in model["merges"]]
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
     added = {str(i): _special(t.content) | {"special": t.special} for i, t in tokenizer.added_tokens_decoder.items()}

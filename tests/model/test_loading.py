@@ -135,3 +135,28 @@ def test_release_calling_convention_through_remote_code(tiny_bundle, studies, tm
     theirs = decode_blocks(model, inputs, special.mask, special.eos, 4, steps, 13, 0.5, fused=steps == 1)
     ours = generate(tiny_bundle, [study], config)[0].raw_token_ids
     assert theirs == ours
+
+
+def test_saving_a_loaded_checkpoint_writes_the_same_files(tiny_bundle, tmp_path):
+    """The portable spellings survive a load: a re-save is byte-identical (the shipped models are re-saves)."""
+    first = save_checkpoint(tiny_bundle, tmp_path / "first")
+    second = save_checkpoint(load(str(first)), tmp_path / "second")
+    assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in second.iterdir())
+    for path in first.iterdir():
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+
+def test_saved_config_carries_both_spellings(tiny_bundle, tmp_path):
+    """4.x reads rope_scaling / rope_theta / torch_dtype, 5.x rope_parameters / dtype (model/portable.py)."""
+    folder = save_checkpoint(tiny_bundle, tmp_path / "ckpt")
+    text = json.loads((folder / "config.json").read_text())["text_config"]
+    rope = tiny_bundle.model.config.text_config.rope_parameters
+    assert text["rope_scaling"] == {"mrope_section": rope["mrope_section"], "type": "default", "rope_type": "default"}
+    assert text["rope_theta"] == rope["rope_theta"] and text["torch_dtype"] == text["dtype"] == "float32"
+    tokenizer_config = json.loads((folder / "tokenizer_config.json").read_text())
+    assert tokenizer_config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    assert not {"is_local", "local_files_only"} & tokenizer_config.keys()
+    preprocessor = json.loads((folder / "preprocessor_config.json").read_text())
+    assert preprocessor["auto_map"] == {"AutoProcessor": "processing_echo.EchoProcessor"}
+    assert preprocessor["max_pixels"] == preprocessor["size"]["longest_edge"]
+    assert not (folder / "processor_config.json").exists()  # 4.x rejects its nested image processor

@@ -21,12 +21,13 @@ GENERIC_TOKENIZER_5X = "TokenizersBackend"
 GENERIC_TOKENIZER_4X = "PreTrainedTokenizerFast"
 SESSION_KEYS = ("is_local", "local_files_only")  # how the tokenizer was loaded, not what it is
 LEGACY_ROPE_TYPE = "default"  # 4.55 rewrites Qwen2.5-VL's "mrope" to "default" and saves that
+LEGACY_ROPE_KEY = "type"  # 4.x's name of rope_type; 5.x copies it into rope_parameters when it reads rope_scaling
 
 
 def legacy_rope(rope_parameters: dict) -> dict:
     """5.x ``rope_parameters`` -> the 4.x ``rope_scaling`` and ``rope_theta`` entries."""
     rope_type = rope_parameters.get("rope_type", LEGACY_ROPE_TYPE)
-    scaling = {k: v for k, v in rope_parameters.items() if k not in ("rope_theta", "rope_type")}
+    scaling = {k: v for k, v in rope_parameters.items() if k not in ("rope_theta", "rope_type", LEGACY_ROPE_KEY)}
     scaling.update(type=rope_type, rope_type=rope_type)
     legacy = {"rope_scaling": scaling}
     if "rope_theta" in rope_parameters:
@@ -39,6 +40,8 @@ def portable_config(config: dict) -> dict:
     out = dict(config)
     text = dict(out.get(TEXT_CONFIG) or {})
     if isinstance(text.get("rope_parameters"), dict):
+        # 5.x's own spelling without the 4.x key it picked up from rope_scaling: saving is idempotent
+        text["rope_parameters"] = {k: v for k, v in text["rope_parameters"].items() if k != LEGACY_ROPE_KEY}
         text.update(legacy_rope(text["rope_parameters"]))
     for section in (out, text):
         if "dtype" in section:
@@ -65,4 +68,4 @@ def preprocessor_config(image_processor: dict, processor_class: str, auto_map: d
     if "longest_edge" in size:
         out["max_pixels"] = size["longest_edge"]
     out.update(processor_class=processor_class, auto_map=auto_map)
-    return dict(sorted(out.items()))
+    return out
