@@ -9,7 +9,7 @@ from echo_cxr.decoding import DecodeConfig, generate
 from echo_cxr.errors import EchoError
 from echo_cxr.model import load, save_checkpoint
 from echo_cxr.model.bundle import ModelDefaults
-from tests.model.release_lookalike import legacy_name, write_release_lookalike
+from tests.model.release_lookalike import NAMINGS, SENTINEL, legacy_name, write_release_lookalike
 
 CONFIG = DecodeConfig(block_length=4, steps=2, max_new_tokens=13)
 
@@ -37,11 +37,13 @@ def test_own_checkpoint_round_trip(tiny_bundle, studies, tmp_path):
         save_checkpoint(bundle, folder)
 
 
-def test_release_lookalike_loads_natively_without_remote_code(tiny_bundle, studies, tmp_path):
-    folder = write_release_lookalike(tiny_bundle, tmp_path / "ECHO_block8")
+@pytest.mark.parametrize("naming", NAMINGS)
+def test_release_lookalike_loads_natively_without_remote_code(tiny_bundle, studies, tmp_path, naming):
+    folder = write_release_lookalike(tiny_bundle, tmp_path / "ECHO_block8", naming=naming)
     config = json.loads((folder / "config.json").read_text())
-    assert "auto_map" in config and "text_config" not in config
-    loaded = load(str(folder))  # the folder's modeling_echo.py would raise if executed
+    assert "auto_map" in config and config["text_config"]["rope_scaling"]["type"] == "default"
+    loaded = load(str(folder))
+    assert not (folder / SENTINEL).exists(), "the folder's remote code was imported"
     assert_same_weights(tiny_bundle.model, loaded.model)
     assert loaded.special.mask == tiny_bundle.special.mask
     assert loaded.special.eos == (tiny_bundle.special.eos[0], tiny_bundle.special.pad)
@@ -88,6 +90,11 @@ def test_folder_without_weights_or_mask_token(tiny_bundle, tmp_path):
     vocab["added_tokens"] = [t for t in vocab["added_tokens"] if t["content"] != "<|MASK|>"]
     vocab["model"]["vocab"] = {k: v for k, v in vocab["model"]["vocab"].items() if k != "<|MASK|>"}
     (folder / "tokenizer.json").write_text(json.dumps(vocab))
+    (folder / "vocab.json").write_text(json.dumps(vocab["model"]["vocab"]))
+    tokenizer_config = json.loads((folder / "tokenizer_config.json").read_text())
+    tokenizer_config["added_tokens_decoder"] = {
+        k: v for k, v in tokenizer_config["added_tokens_decoder"].items() if v["content"] != "<|MASK|>"}
+    (folder / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
     with pytest.raises(EchoError, match="no mask token"):
         load(str(folder))
 
@@ -111,7 +118,7 @@ def test_release_calling_convention_through_remote_code(tiny_bundle, studies, tm
     from transformers import AutoModelForCausalLM, AutoProcessor
 
     from echo_cxr.model.inputs import chat_messages
-    from tests.model.release_driver import release_decode
+    from tests.compat.release_client import decode_blocks
 
     folder = save_checkpoint(tiny_bundle, tmp_path / f"remote{steps}")
     model = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True).eval()
@@ -125,6 +132,31 @@ def test_release_calling_convention_through_remote_code(tiny_bundle, studies, tm
     inputs = processor(text=[text], images=[load_image(i) for i in study.images], return_tensors="pt")
     config = DecodeConfig(block_length=4, steps=steps, max_new_tokens=13, threshold=0.5)
     special = tiny_bundle.special
-    theirs = release_decode(model, inputs, special.mask, special.eos, 4, steps, 13, 0.5, fused=steps == 1)
+    theirs = decode_blocks(model, inputs, special.mask, special.eos, 4, steps, 13, 0.5, fused=steps == 1)
     ours = generate(tiny_bundle, [study], config)[0].raw_token_ids
     assert theirs == ours
+
+
+def test_saving_a_loaded_checkpoint_writes_the_same_files(tiny_bundle, tmp_path):
+    """The portable spellings survive a load: a re-save is byte-identical (the shipped models are re-saves)."""
+    first = save_checkpoint(tiny_bundle, tmp_path / "first")
+    second = save_checkpoint(load(str(first)), tmp_path / "second")
+    assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in second.iterdir())
+    for path in first.iterdir():
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+
+def test_saved_config_carries_both_spellings(tiny_bundle, tmp_path):
+    """4.x reads rope_scaling / rope_theta / torch_dtype, 5.x rope_parameters / dtype (model/portable.py)."""
+    folder = save_checkpoint(tiny_bundle, tmp_path / "ckpt")
+    text = json.loads((folder / "config.json").read_text())["text_config"]
+    rope = tiny_bundle.model.config.text_config.rope_parameters
+    assert text["rope_scaling"] == {"mrope_section": rope["mrope_section"], "type": "default", "rope_type": "default"}
+    assert text["rope_theta"] == rope["rope_theta"] and text["torch_dtype"] == text["dtype"] == "float32"
+    tokenizer_config = json.loads((folder / "tokenizer_config.json").read_text())
+    assert tokenizer_config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    assert not {"is_local", "local_files_only"} & tokenizer_config.keys()
+    preprocessor = json.loads((folder / "preprocessor_config.json").read_text())
+    assert preprocessor["auto_map"] == {"AutoProcessor": "processing_echo.EchoProcessor"}
+    assert preprocessor["max_pixels"] == preprocessor["size"]["longest_edge"]
+    assert not (folder / "processor_config.json").exists()  # 4.x rejects its nested image processor

@@ -52,6 +52,16 @@ def test_release_float_masks_converted():
     assert release_mask_to_bool(torch.zeros(2, 2)).all()  # all-zero additive = attend everywhere
 
 
+def test_release_masks_for_eager_attention_are_additive():
+    """Eager attention adds the mask to the scores (bool included): the remote code hands it 0 / min."""
+    from echo_cxr.model.remote.modeling_echo import release_mask
+
+    binary = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    lowest = torch.finfo(torch.float32).min
+    assert release_mask(binary, "eager", torch.float32).tolist() == [[0.0, lowest], [0.0, 0.0]]
+    assert release_mask(binary, "sdpa", torch.float32).dtype == torch.bool
+
+
 @pytest.mark.parametrize("L", [1, 2, 4, 8])
 @pytest.mark.parametrize("blocks_cached", [0, 1, 3])
 @pytest.mark.parametrize("blocks_new", [1, 2])

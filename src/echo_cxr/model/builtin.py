@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from echo_cxr.errors import EchoError
+from echo_cxr.model.checkpoint import SAVED_FILES
 
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -20,9 +21,9 @@ SYNTHETIC_NOTICE = (
     "note: the default model {name} was trained on synthetic Phantom CXR images only (docs/results/phantom.md); "
     "it is not for clinical use. Real weights come with --model (for example Midea-AIRC/ECHO_block8 when online)."
 )
-# files of a saved checkpoint that the package ships (remote-code helpers stay out)
-SHIPPED_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
-                 "tokenizer_config.json", "chat_template.jinja", "processor_config.json")
+# files of a saved checkpoint that the package ships: all of them, remote code included, so that the
+# release's own scripts (trust_remote_code=True) can use a shipped folder as it is
+SHIPPED_FILES = SAVED_FILES
 
 
 def available() -> list[str]:

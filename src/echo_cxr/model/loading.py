@@ -5,7 +5,8 @@
 - ``builtin:NAME`` - a model shipped inside the package (model/builtin.py);
 - a folder saved by echo-cxr (``save_checkpoint``), or laid out like the released
   ``Midea-AIRC/ECHO_*`` checkpoints (Qwen2.5-VL weights under 4.x or 5.x names, a config whose
-  ``model_type``/``auto_map`` point at remote code). Both load natively: no remote code is run;
+  ``architectures``/``auto_map`` point at remote code). Both load natively: remote code is never
+  imported nor asked for (every transformers loader here gets ``trust_remote_code=False``);
 - a Hugging Face hub id, fetched when a network is available (offline: a clear error).
 """
 
@@ -196,7 +197,7 @@ def load_processor(folder: Path):
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):  # transformers would build an empty one
         raise EchoError(f"model folder {folder} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})")
     try:
-        processor = EchoProcessor.from_pretrained(folder)
+        processor = EchoProcessor.from_pretrained(folder, trust_remote_code=False)
     except (OSError, ValueError, TypeError) as err:
         raise EchoError(f"cannot load the processor/tokenizer from {folder}: {err}") from None
     if not getattr(processor, "chat_template", None):

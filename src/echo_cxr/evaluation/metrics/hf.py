@@ -28,8 +28,9 @@ def load_pretrained(auto_class: str, spec: str, device: str):
     except ImportError as err:
         raise NotComputed(f"transformers/torch not installed ({err})") from None
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(spec)
-        model = getattr(transformers, auto_class).from_pretrained(spec, dtype=torch.float32)
+        # never run (nor ask to run) a metric model's remote code: stock classes only
+        tokenizer = transformers.AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
+        model = getattr(transformers, auto_class).from_pretrained(spec, dtype=torch.float32, trust_remote_code=False)
     except (OSError, ValueError, KeyError, ImportError) as err:  # offline without weights, bad folder
         raise NotComputed(f"cannot load {spec!r}: {_first_line(err)}") from None
     return tokenizer, model.to(device).eval()
