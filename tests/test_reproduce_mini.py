@@ -29,6 +29,11 @@ def test_mini_reproduction_end_to_end(tmp_path):
     timings = json.loads((work / "timings.json").read_text())
     assert {f"train {run.name}" for run in RUNS} <= set(timings)
     assert "TPF/blk 8.00" in text  # one-step block 8: eight canvas positions per forward
+    for section in ("## Stage 0: what the vision tower alone reads", "## Recall per finding", "## Second test set"):
+        assert section in text
+    assert "| Stage-0 tower (probe) [test2] |" in text and "repeat %" in text
+    assert (work / "eval" / "stage0_probe" / "test2" / "scores.json").is_file()
+    assert all((work / "eval" / v.slug / "test2" / "scores.json").is_file() for v in VARIANTS)
     # a second run finds every stage done and only re-renders
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert again.returncode == 0 and "echo-cxr" not in again.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from echo_cxr.phantom.config import DEFAULT_LATERAL_PROB
 from echo_cxr.reproduce.plan import VARIANTS, Variant
-from echo_cxr.reproduce.runner import SCORE_METRICS
+from echo_cxr.reproduce.runner import PROBE_LABEL, SCORE_METRICS, SECOND_TEST, TEST
 from echo_cxr.reproduce.targets import check_targets
 
 PLOT_FILE = "phantom_tpf_vs_f1.png"
@@ -41,21 +41,29 @@ def _records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
 
 
-def load_variant(run, variant: Variant) -> dict | None:
-    """Metrics per language, TPF from the test records, TPS from the one-at-a-time speed run."""
-    folder = run.eval_dir(variant)
+def load_scores(folder: Path) -> dict | None:
+    """Metrics per language and per finding, TPF from the test records, TPS from the one-at-a-time
+    speed run (None where the folder has none: the second test set, the probe)."""
     if not (folder / "scores.json").is_file():
         return None
     scores = json.loads((folder / "scores.json").read_text())["views"]["all"]
     metrics = {lang: {k: v["value"] for k, v in scores[lang]["metrics"].items()} for lang in ("en", "zh", "overall")}
-    records = [r for r in _records(folder / "results.jsonl") if "stats" in r]
-    speed = [r for r in _records(folder / "speed.jsonl") if "stats" in r]
+    per_finding = scores["overall"]["details"].get("phantom_per_finding", {})
+    records = _records(folder / "results.jsonl")
+    timed = [r for r in records if r.get("stats")]
+    speed = [r for r in _records(folder / "speed.jsonl") if r.get("stats")]
     stats = lambda key, rows: sum(r["stats"][key] for r in rows)
-    tpf = stats("committed_tokens", records) / max(stats("forward_passes", records), 1)
-    block_tpf = sum(r["stats"].get("block_tokens_per_forward", 0) * r["stats"]["forward_passes"] for r in records)
-    block_tpf /= max(stats("forward_passes", records), 1)
-    tps = stats("new_tokens", speed) / max(stats("decode_seconds", speed), 1e-9)
-    return {"metrics": metrics, "tpf": tpf, "block_tpf": block_tpf, "tps": tps, "records": records}
+    forwards = stats("forward_passes", timed)
+    tpf = stats("committed_tokens", timed) / forwards if forwards else None
+    block_tpf = (sum(r["stats"].get("block_tokens_per_forward", 0) * r["stats"]["forward_passes"] for r in timed)
+                 / forwards) if forwards else None
+    tps = stats("new_tokens", speed) / max(stats("decode_seconds", speed), 1e-9) if speed else None
+    return {"metrics": metrics, "per_finding": per_finding, "tpf": tpf, "block_tpf": block_tpf, "tps": tps,
+            "records": records}
+
+
+def load_variant(run, variant: Variant, split: str = "test") -> dict | None:
+    return load_scores(run.eval_dir(variant, split))
 
 
 def _cell(value, digits, scale) -> str:
@@ -67,6 +75,27 @@ def _change(value, base, key) -> str:
         return ""
     rel = (value - base) / abs(base) * 100
     return f" ({'+' if rel >= 0 else ''}{rel:.1f}%)"
+
+
+def _speed(value, digits) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def recall_table(rows: dict, labels: list[str]) -> str:
+    """Recall of every finding (rows) for each model (columns), both languages pooled; support in
+    the first column."""
+    from echo_cxr.phantom.catalog import FINDING_NAMES
+
+    shown = [label for label in labels if label in rows]
+    if not shown:
+        return "(no model scored yet)"
+    first = rows[shown[0]]["per_finding"]
+    lines = ["| finding | support | " + " | ".join(shown) + " |", "|" + "---|" * (len(shown) + 2)]
+    for name in FINDING_NAMES:
+        support = first.get(name, {}).get("support", 0)
+        cells = [_cell(rows[label]["per_finding"].get(name, {}).get("recall"), 3, 1) for label in shown]
+        lines.append(f"| {name} | {support} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def quality_table(rows: dict, labels: list[str], lang: str, baseline: str | None) -> str:
@@ -83,7 +112,7 @@ def quality_table(rows: dict, labels: list[str], lang: str, baseline: str | None
             value = row["metrics"][lang].get(key)
             change = _change(value, base["metrics"][lang].get(key), key) if base and label != baseline else ""
             cells.append(_cell(value, digits, scale) + change)
-        cells += [f"{row['tpf']:.2f}", f"{row['block_tpf']:.2f}", f"{row['tps']:.1f}"]
+        cells += [_speed(row["tpf"], 2), _speed(row["block_tpf"], 2), _speed(row["tps"], 1)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -132,6 +161,12 @@ def write_results(run, docs: Path) -> Path:
     docs = Path(docs)
     docs.mkdir(parents=True, exist_ok=True)
     rows = {v.label: data for v in VARIANTS if (data := load_variant(run, v)) is not None}
+    second = {v.label: data for v in VARIANTS if (data := load_variant(run, v, SECOND_TEST)) is not None}
+    probes = {TEST: load_scores(run.probe_dir(TEST))}
+    seed2 = run.profile.eval.get("second_test_seed")
+    if seed2 is not None:
+        probes[SECOND_TEST] = load_scores(run.probe_dir(SECOND_TEST))
+    sets = {TEST: rows, **({SECOND_TEST: second} if seed2 is not None else {})}
     timings = json.loads((run.work / "timings.json").read_text()) if (run.work / "timings.json").is_file() else {}
     commands = _last_commands(run.work / "commands.log")
     if rows:
@@ -154,7 +189,11 @@ def write_results(run, docs: Path) -> Path:
         "",
         "## Targets",
         "",
-        check_targets(rows, timings),
+        f"`{TEST}`: the reproduction's test split (seed {run.profile.seed}); "
+        + (f"`{SECOND_TEST}`: a second test set drawn only after every model was trained (seed {seed2})."
+           if seed2 is not None else "no second test set in this profile."),
+        "",
+        check_targets(sets, probes, timings),
         "",
         *(_shipped(profile) if profile.ship_models else []),
         "## How this differs from the paper",
@@ -175,6 +214,18 @@ def write_results(run, docs: Path) -> Path:
         "",
         quality_table(rows, table2, "overall", "ECHO blk8 (DCD)"),
         "",
+        "## Stage 0: what the vision tower alone reads (probe head, `echo-cxr diagnose probe`)",
+        "",
+        quality_table({f"{PROBE_LABEL} [{name}]": p for name, p in probes.items() if p},
+                      [f"{PROBE_LABEL} [{name}]" for name in probes], "overall", None),
+        "",
+        "## Recall per finding (test set, both languages)",
+        "",
+        recall_table({PROBE_LABEL: probes[TEST], **rows} if probes[TEST] else rows,
+                     [PROBE_LABEL, *[v.label for v in VARIANTS if v.group in ("main", "native")]]),
+        "",
+        *([f"## Second test set (seed {seed2}, drawn at the end; change vs ECHO-AR)", "",
+           quality_table(second, [v.label for v in VARIANTS], "overall", "ECHO-AR"), ""] if seed2 is not None else []),
         f"![TPF vs clinical F1]({PLOT_FILE})",
         "",
         "## Example reports",

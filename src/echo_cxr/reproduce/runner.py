@@ -14,6 +14,9 @@ from echo_cxr.phantom.config import DEFAULT_LATERAL_PROB
 from echo_cxr.reproduce.plan import CONFIG_DIR, RUNS, VARIANT_GROUPS, VARIANTS, Profile, Run, Variant
 
 TIMINGS = "timings.json"
+TEST, SECOND_TEST = "test", "test2"
+SECOND_TEST_DIR = "data_test2"
+PROBE_LABEL, PROBE_SLUG = "Stage-0 tower (probe)", "stage0_probe"
 COMMANDS = "commands.log"
 SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom,repetition"
 
@@ -97,8 +100,28 @@ class Reproduction:
             args.append("--overwrite")
         self._timed(f"train {run.name}", lambda: self._cli(args, f"train {run.name}"))
 
-    def eval_dir(self, variant: Variant) -> Path:
-        return self.work / "eval" / variant.slug
+    def eval_dir(self, variant: Variant, split: str = TEST) -> Path:
+        folder = self.work / "eval" / variant.slug
+        return folder if split == TEST else folder / split
+
+    def test_file(self, split: str) -> Path:
+        """The test set of ``split``: the reproduction's own (``test``) or the one drawn at the end."""
+        if split == TEST:
+            return self.data / "test" / "test.json"
+        return self.work / SECOND_TEST_DIR / "test" / "test.json"
+
+    def make_second_test(self) -> bool:
+        """The second test set, from a seed of its own, drawn only after every model is trained."""
+        seed = self.profile.eval.get("second_test_seed")
+        if seed is None:
+            return False
+        folder = self.work / SECOND_TEST_DIR
+        if not (folder / "manifest.json").is_file():
+            lateral = self.profile.data.get("lateral_prob", DEFAULT_LATERAL_PROB)
+            self._timed("data test2", lambda: self._cli(
+                ["phantom", "--out", str(folder), "--n", str(self.profile.data["test"]), "--seed", str(seed),
+                 "--lang", "both", "--split", "test", "--lateral-prob", str(lateral), "--overwrite"], "data test2"))
+        return True
 
     def _infer_args(self, variant: Variant, data: Path, out: Path, batch: int) -> list[str]:
         args = ["infer", "--data", str(data), "--model", str(self.run_dir(variant.run) / "model"), "--out", str(out),
@@ -110,21 +133,46 @@ class Reproduction:
             args += ["--block-length", "1"]
         return args
 
-    def evaluate(self, variant: Variant) -> None:
-        folder = self.eval_dir(variant)
+    def _score(self, results: Path, scores: Path, name: str, stage: str) -> None:
+        self._cli(["score", "--results", str(results), "--out", str(scores), "--metrics", SCORE_METRICS,
+                   "--name", name], stage)
+
+    def evaluate(self, variant: Variant, split: str = TEST) -> None:
+        """Decode the test set (and, on the reproduction's own split, the speed subset one by one)."""
+        folder = self.eval_dir(variant, split)
         folder.mkdir(parents=True, exist_ok=True)
         scores = folder / "scores.json"
         if scores.is_file():
             return
-        test = self.data / "test"
-        stage = f"eval {variant.label}"
+        stage = f"eval {variant.label}" + ("" if split == TEST else f" ({split})")
 
         def action():
-            self._cli(self._infer_args(variant, test / "test.json", folder / "results.jsonl",
+            self._cli(self._infer_args(variant, self.test_file(split), folder / "results.jsonl",
                                        self.profile.eval["batch_size"]), stage)
-            self._cli(self._infer_args(variant, test / "speed.json", folder / "speed.jsonl", 1), stage)
-            self._cli(["score", "--results", str(folder / "results.jsonl"), "--out", str(scores), "--metrics",
-                       SCORE_METRICS, "--name", variant.label], stage)
+            if split == TEST:
+                self._cli(self._infer_args(variant, self.data / "test" / "speed.json", folder / "speed.jsonl", 1),
+                          stage)
+            self._score(folder / "results.jsonl", scores, variant.label, stage)
+
+        self._timed(stage, action)
+
+    def probe_dir(self, split: str = TEST) -> Path:
+        folder = self.work / "eval" / PROBE_SLUG
+        return folder if split == TEST else folder / split
+
+    def evaluate_probe(self, split: str = TEST) -> None:
+        """What the stage-0 tower alone reads: its probe head's labels as reports, scored."""
+        folder = self.probe_dir(split)
+        scores = folder / "scores.json"
+        if scores.is_file():
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        stage = f"eval {PROBE_LABEL}" + ("" if split == TEST else f" ({split})")
+
+        def action():
+            self._cli(["diagnose", "probe", "--run", str(self.run_dir("vision")), "--data", str(self.test_file(split)),
+                       "--out", str(folder / "results.jsonl")], stage)
+            self._score(folder / "results.jsonl", scores, PROBE_LABEL, stage)
 
         self._timed(stage, action)
 
@@ -157,12 +205,15 @@ class Reproduction:
         self.train(run)
 
     def run_all(self, docs: Path) -> Path:
-        """Data, then each evaluated group in order (main, native, baselines, ablations): its runs
-        are trained, its variants evaluated and the document re-rendered, so that an interrupted
-        reproduction already documents everything it finished."""
+        """Data, the stage-0 tower and its probe, then each evaluated group in order (main, native,
+        baselines, ablations): its runs are trained, its variants evaluated and the document
+        re-rendered, so that an interrupted reproduction already documents everything it finished.
+        Last, the second test set is drawn and every model is evaluated on it too."""
         from echo_cxr.reproduce.results import write_results
 
         self.make_data()
+        self.train_with_dependencies("vision")
+        self.evaluate_probe()
         path = None
         for group in VARIANT_GROUPS:
             for variant in (v for v in VARIANTS if v.group == group):
@@ -171,6 +222,11 @@ class Reproduction:
             path = write_results(self, docs)
             if group == "main" and self.profile.ship_models:
                 self.ship()
+        if self.make_second_test():
+            self.evaluate_probe(SECOND_TEST)
+            for variant in VARIANTS:
+                self.evaluate(variant, SECOND_TEST)
+            path = write_results(self, docs)
         return path
 
     def ship(self) -> None:
