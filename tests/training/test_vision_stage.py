@@ -15,9 +15,7 @@ from echo_cxr.model.loading import set_max_pixels
 from echo_cxr.phantom.config import PhantomConfig
 from echo_cxr.phantom.dataset import write_dataset
 from echo_cxr.training.label_targets import target_names
-from echo_cxr.training.label_training import (
-    LabelRun, batch_indices, predict_labels, prior_shift, train_labels,
-)
+from echo_cxr.training.label_training import LabelRun, batch_indices, prior_shift, train_labels
 from echo_cxr.training.vision_data import PixelSpec, build_view_set, cached_view_set, grey_view, patchify
 from echo_cxr.training.vision_pretrain import unique_studies
 from tests.training.toy_data import TINY_SHAPE

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -68,16 +69,17 @@ def prior_shift(positive_weight: torch.Tensor) -> torch.Tensor:
     return positive_weight.log()
 
 
-def study_order(n: int, seed: int, epoch: int) -> list[int]:
+@lru_cache(maxsize=1)  # every step of an epoch slices the same order: draw it once per epoch
+def study_order(n: int, seed: int, epoch: int) -> tuple[int, ...]:
     """The shuffled study order of one epoch (a pure function: resume replays it)."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
+    return tuple(torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist())
 
 
 def batch_indices(step: int, n: int, batch_size: int, seed: int) -> list[int]:
     """Study indices of training step ``step`` (0-based); a partial last batch of an epoch is skipped."""
     per_epoch = max(1, n // batch_size)
     epoch, position = divmod(step, per_epoch)
-    return study_order(n, seed, epoch)[position * batch_size:(position + 1) * batch_size]
+    return list(study_order(n, seed, epoch)[position * batch_size:(position + 1) * batch_size])
 
 
 @torch.no_grad()
