@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# CPU decode benchmarks behind docs/benchmarks.md (issue: speed, targets 1-4). About 12 minutes on
-# 2 cores; run it with nothing else busy. Writes JSON + markdown under ${OUT:-docs/benchmarks}.
+# CPU decode benchmarks behind docs/benchmarks.md. About 15 minutes on 2 cores; run it with nothing
+# else busy. Writes JSON + markdown under ${OUT:-docs/benchmarks}; every table and JSON records the
+# CPU model, its flags and any kernel limits (echo_cxr/model/cpu_features.py).
 #   bench/cpu.sh                 # everything
-#   ONLY=int8 bench/cpu.sh       # one part: fp32 | int8 | bf16 | quality | multistep | batch | overhead
+#   ONLY=formats bench/cpu.sh    # one part: formats | auto | quality | multistep | batch | overhead
+#   AVX2=1 ONLY=formats bench/cpu.sh   # the same on AVX2-only kernels (an AVX-512 / AMX machine imitating
+#                                      # an AVX2-only one); outputs get the suffix _avx2
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${OUT:-$ROOT/docs/benchmarks}"
@@ -11,6 +14,11 @@ mkdir -p "$OUT"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 THREADS="${THREADS:-$(nproc)}"
+TAG=""
+if [ -n "${AVX2:-}" ]; then  # every kernel library torch uses on a CPU, held to AVX2
+  export ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 FBGEMM_ENABLE_INSTRUCTIONS=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
+  TAG="_avx2"
+fi
 bench() { "$PY" -m echo_cxr.cli bench decode --threads "$THREADS" "$@"; }
 want() { [ -z "${ONLY:-}" ] || [ "$ONLY" = "$1" ]; }
 # Phantom CXR test images for the trained models (natural-length reports)
@@ -21,18 +29,16 @@ if want multistep || want batch; then
   for f in "$STUDIES"/test/images/*frontal*; do IMAGES+=(--image "$f"); done
 fi
 SPEED=(--max-new-tokens 256 --runs fixed --repeats 3 --warmup 1)
-# 1. random:0.5b, batch 1, 256 tokens: AR vs fused one-step block 8, fp32 then int8 / bf16 linear layers
-if want fp32; then
-  bench --model random:0.5b "${SPEED[@]}" --modes ar,one_step,one_step_unfused \
-    --out "$OUT/cpu_0.5b_fp32.json" --markdown "$OUT/cpu_0.5b_fp32.md"
+# 1. random:0.5b, batch 1, 256 tokens: AR vs fused one-step block 8 in every CPU format (float32, int8, bf16
+#    linear layers), each mode given its fastest format in the summary; agreement against the float32 rows
+if want formats; then
+  bench --model random:0.5b "${SPEED[@]}" --modes ar,one_step,one_step_unfused --quantize none,int8,bf16 \
+    --out "$OUT/cpu_0.5b_formats$TAG.json" --markdown "$OUT/cpu_0.5b_formats$TAG.md"
 fi
-if want int8; then
-  bench --model random:0.5b "${SPEED[@]}" --modes ar,one_step,one_step_unfused --quantize int8 \
-    --reference "$OUT/cpu_0.5b_fp32.json" --out "$OUT/cpu_0.5b_int8.json" --markdown "$OUT/cpu_0.5b_int8.md"
-fi
-if want bf16; then
-  bench --model random:0.5b "${SPEED[@]}" --modes ar,one_step,one_step_unfused --quantize bf16 \
-    --reference "$OUT/cpu_0.5b_fp32.json" --out "$OUT/cpu_0.5b_bf16.json" --markdown "$OUT/cpu_0.5b_bf16.md"
+# 1a. the same with --quantize auto: the format it picks on this CPU, and what that format gives
+if want auto; then
+  bench --model random:0.5b "${SPEED[@]}" --modes ar,one_step --quantize auto \
+    --out "$OUT/cpu_0.5b_auto$TAG.json" --markdown "$OUT/cpu_0.5b_auto$TAG.md"
 fi
 # 1b. quality of int8 / bf16 on the trained default (random weights give near-ties: agreement there means little):
 # Phantom CXR test studies (EN + ZH) decoded in float32 and int8, scored, and compared token by token
@@ -58,17 +64,17 @@ fi
 # 2. multi-step block 8 (tau 0.85) on the trained ECHO-Base block 8 vs AR decoding of the same weights
 if want multistep; then
   bench --model builtin:phantom-base-blk8 "${IMAGES[@]:0:2}" --runs natural --max-new-tokens 256 --repeats 3 \
-    --modes ar,multi_step,one_step --out "$OUT/cpu_base8_multistep.json" --markdown "$OUT/cpu_base8_multistep.md"
+    --modes ar,multi_step,one_step --quantize none --out "$OUT/cpu_base8_multistep.json" --markdown "$OUT/cpu_base8_multistep.md"
 fi
 # 3. batch 8 vs batch 1, one-step, rows finishing at different lengths (eight different studies)
 if want batch; then
   bench --model builtin:phantom-echo-blk8 "${IMAGES[@]}" --runs natural --max-new-tokens 256 --repeats 3 \
-    --batch-sizes 1,8 --modes ar,one_step --out "$OUT/cpu_echo8_batch.json" --markdown "$OUT/cpu_echo8_batch.md"
+    --batch-sizes 1,8 --modes ar,one_step --quantize none --out "$OUT/cpu_echo8_batch.json" --markdown "$OUT/cpu_echo8_batch.md"
 fi
 # 4. decoder overhead at random:tiny (time outside model forwards)
 if want overhead; then
   bench --model random:tiny --max-new-tokens 256 --runs fixed --repeats 5 --warmup 2 --batch-sizes 1,8 \
-    --modes ar,multi_step,one_step,one_step_unfused --out "$OUT/cpu_tiny_overhead.json" \
+    --modes ar,multi_step,one_step,one_step_unfused --quantize none --out "$OUT/cpu_tiny_overhead.json" \
     --markdown "$OUT/cpu_tiny_overhead.md"
 fi
-cat "$OUT"/cpu_*.md
+cat "$OUT"/cpu_*"$TAG".md

@@ -73,6 +73,7 @@ def report_record(bundle, study: Study, result: DecodeResult, config: DecodeConf
         "impression": impression,
         "language": study.language,
         "model": bundle.name,
+        "quantize": bundle.quantize,
         "images": [str(image) for image in study.images if isinstance(image, (str, Path))],
         "token_ids": result.token_ids,
         "finish_reason": result.finish_reason,

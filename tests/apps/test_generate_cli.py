@@ -11,7 +11,7 @@ import pytest
 
 from echo_cxr.cli import main
 
-FAST = ["--max-new-tokens", "10"]
+FAST = ["--max-new-tokens", "10", "--quantize", "none"]  # strict float32: compared with library decodes
 
 
 def run(capsys, args):

@@ -67,10 +67,10 @@ def test_bench_reports_token_agreement_with_a_reference(tmp_path, capsys):
             "0", "--runs", "fixed", "--modes", "ar,one_step"]
     reference = tmp_path / "fp32.json"
     with pytest.raises(SystemExit):
-        main([*args, "--out", str(reference)])
+        main([*args, "--quantize", "none", "--out", str(reference)])
     capsys.readouterr()
     with pytest.raises(SystemExit):
-        main([*args, "--reference", str(reference), "--json"])
+        main([*args, "--quantize", "none", "--reference", str(reference), "--json"])
     same = json.loads(capsys.readouterr().out)
     assert [r["token_agreement"] for r in same["results"]] == [1.0, 1.0]
     with pytest.raises(SystemExit) as done:
@@ -79,3 +79,32 @@ def test_bench_reports_token_agreement_with_a_reference(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["quantize"] == "int8" and report["reference"]["quantize"] == "none"
     assert all(0.0 <= r["token_agreement"] <= 1.0 for r in report["results"])
+
+
+def test_bench_measures_several_formats_and_gives_each_mode_its_best(capsys):
+    from echo_cxr.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "decode", "--model", "random:tiny", "--max-new-tokens", "8", "--repeats", "1", "--warmup",
+              "0", "--runs", "fixed", "--modes", "ar,one_step", "--quantize", "none,int8", "--json"])
+    assert done.value.code == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["results"]
+    assert [(r["quantize"], r["mode"]) for r in rows] == [("none", "ar"), ("none", "one_step"),
+                                                         ("int8", "ar"), ("int8", "one_step")]
+    assert all(r["speedup_vs_ar"] == 1.0 for r in rows if r["mode"] == "ar")  # against the same format's AR
+    (best,) = report["best"]
+    fastest = lambda mode: max(r["tokens_per_second"] for r in rows if r["mode"] == mode)  # noqa: E731
+    assert best["ratio"] == pytest.approx(fastest("one_step") / fastest("ar"))
+    assert report["cpu"]["model"] and "usable" in report["cpu"]
+
+
+def test_auto_resolves_on_load_and_says_so(capsys):
+    from echo_cxr.model import load
+    from echo_cxr.model.quantize import FORMATS, choose_quantization
+
+    bundle = load("random:tiny", quantize="auto")
+    assert bundle.quantize in FORMATS and bundle.quantize == choose_quantization("auto").mode
+    assert f"quantize auto -> {bundle.quantize}: " in capsys.readouterr().err
+    strict = load("random:tiny", quantize="none")
+    assert strict.quantize == "none" and not capsys.readouterr().err

@@ -55,6 +55,8 @@ class ModelInfo(BaseModel):
     synthetic: bool = Field(description="Trained on Phantom CXR only: not for clinical use.")
     trained_block_length: int | None = Field(description="Block length the checkpoint was trained with.")
     defaults: dict
+    quantize: str = Field("none", description="CPU format of the language model's linear layers "
+                                              "(none = float32, int8, bf16), as --quantize auto resolved it.")
 
 
 class ModelList(BaseModel):

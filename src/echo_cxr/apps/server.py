@@ -50,6 +50,7 @@ class ServiceConfig:
     seed: int = 0
     attention: str = "sdpa"
     max_pixels: int | None = None
+    quantize: str = "auto"  # CPU linear-layer format (model/quantize.py); auto picks by CPU
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= MAX_PORT:
@@ -101,7 +102,7 @@ def start_service(config: ServiceConfig, bundle=None, notice=print):
             spec, message = default_model()
             notice(message)
         bundle = load(spec, device=config.device, dtype=config.dtype, seed=config.seed,
-                      attention=config.attention, max_pixels=config.max_pixels)
+                      attention=config.attention, max_pixels=config.max_pixels, quantize=config.quantize)
     batcher = DynamicBatcher(bundle, config.max_batch_size, config.batch_window_ms / MILLISECONDS,
                              config.max_queue).start()
     return create_app(batcher, config), batcher

@@ -158,7 +158,7 @@ def model_info(bundle) -> dict:
     defaults = bundle.defaults
     return ModelInfo(id=bundle.name, prediction=bundle.prediction, synthetic=bundle.synthetic,
                      trained_block_length=defaults.block_length if defaults.trained else None,
-                     defaults=defaults.as_dict()).model_dump()
+                     defaults=defaults.as_dict(), quantize=bundle.quantize).model_dump()
 
 
 def timeout_message(config) -> str:

@@ -6,6 +6,11 @@ stop at EOS), batch size and mode: warm-up runs, then repeats whose medians are 
 per-phase times of ``PhaseTimer`` (device-synchronised). ``ar`` is next-token autoregressive
 decoding on the same weights, one token per forward: what an AR model of this size costs, the
 paper's speed baseline.
+
+Several CPU formats (``--quantize none,int8,bf16``) are measured one after the other on the same
+weights; ``merge_format_reports`` joins them and ``best_ratio`` gives each mode its fastest format:
+best ECHO (any diffusion mode) over best AR, the comparison docs/benchmarks.md reports. Every
+report carries the CPU's model and flags (model/cpu_features.py).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from echo_cxr.decoding import DecodeConfig, Study, generate
 from echo_cxr.decoding.profile import PHASES, PhaseTimer
 from echo_cxr.errors import EchoError
 from echo_cxr.model.bundle import PREDICTION_NEXT_TOKEN
+from echo_cxr.model.quantize import ASKED_FOR
 
 RUN_KINDS = ("fixed", "natural")
 BENCH_IMAGE_SIDE = 224
@@ -114,9 +120,8 @@ def _median_row(samples: list[dict]) -> dict:
     }
 
 
-def run_decode_bench(bundle, bench: DecodeBenchConfig, images: list | None = None, progress=None,
-                     quantize: str = "none") -> dict:
-    """Measure every (run kind, batch size, mode); returns the JSON-ready report."""
+def run_decode_bench(bundle, bench: DecodeBenchConfig, images: list | None = None, progress=None) -> dict:
+    """Measure every (run kind, batch size, mode) in ``bundle.quantize``; returns the JSON-ready report."""
     ar_bundle = replace(bundle, prediction=PREDICTION_NEXT_TOKEN)
     rows = []
     for run in bench.runs:
@@ -131,26 +136,71 @@ def run_decode_bench(bundle, bench: DecodeBenchConfig, images: list | None = Non
                 row = {"run": run, "batch_size": batch, "mode": mode, "decoder": decoder,
                        "block_length": config.block_length, "steps": config.num_steps,
                        "fused": None if decoder == "ar" else config.use_fused}
-                rows.append(row | _median_row(samples))
+                rows.append(row | {"quantize": bundle.quantize} | _median_row(samples))
                 if progress:
                     progress(rows[-1])
     _add_speedups(rows)
-    return {"model": bundle.name, "dtype": str(bundle.dtype).removeprefix("torch."), "quantize": quantize,
-            "device": str(bundle.device), "machine": machine_description(bundle.device),
-            "date": date.today().isoformat(), "config": asdict(bench), "results": rows}
+    report = {"model": bundle.name, "dtype": str(bundle.dtype).removeprefix("torch."), "quantize": bundle.quantize,
+              "quantize_reason": bundle.quantize_reason, "device": str(bundle.device),
+              "machine": machine_description(bundle.device), "date": date.today().isoformat(),
+              "config": asdict(bench), "results": rows}
+    if bundle.device.type == "cpu":
+        from echo_cxr.model.cpu_features import detect
+
+        report["cpu"] = detect().summary()
+    report["best"] = best_ratio(rows)
+    return report
 
 
 def _add_speedups(rows: list[dict]) -> None:
-    baseline = {(r["run"], r["batch_size"]): r["tokens_per_second"] for r in rows if r["mode"] == "ar"}
+    """``speedup_vs_ar``: each row over the AR row of the same run, batch and format."""
+    key = lambda r: (r["run"], r["batch_size"], r.get("quantize", "none"))  # noqa: E731
+    baseline = {key(r): r["tokens_per_second"] for r in rows if r["mode"] == "ar"}
     for row in rows:
-        base = baseline.get((row["run"], row["batch_size"]))
+        base = baseline.get(key(row))
         row["speedup_vs_ar"] = row["tokens_per_second"] / base if base else None
+
+
+def best_ratio(rows: list[dict]) -> list[dict]:
+    """Per (run, batch): the fastest AR row and the fastest diffusion row over every format
+    measured, and their ratio (each mode given its best format)."""
+    best = []
+    for run, batch in dict.fromkeys((r["run"], r["batch_size"]) for r in rows):
+        group = [r for r in rows if (r["run"], r["batch_size"]) == (run, batch)]
+        ar = [r for r in group if r["mode"] == "ar"]
+        echo = [r for r in group if r["mode"] != "ar"]
+        if not ar or not echo:
+            continue
+        top_ar = max(ar, key=lambda r: r["tokens_per_second"])
+        top_echo = max(echo, key=lambda r: r["tokens_per_second"])
+        best.append({"run": run, "batch_size": batch,
+                     "ar": {k: top_ar[k] for k in ("mode", "quantize", "tokens_per_second")},
+                     "echo": {k: top_echo[k] for k in ("mode", "quantize", "tokens_per_second")},
+                     "ratio": top_echo["tokens_per_second"] / top_ar["tokens_per_second"]})
+    return best
+
+
+def merge_format_reports(reports: list[dict]) -> dict:
+    """One report from runs of the same model and settings in different formats (rows keep theirs)."""
+    if len(reports) == 1:
+        return reports[0]
+    merged = dict(reports[0])
+    merged["quantize"] = ",".join(r["quantize"] for r in reports)
+    merged["quantize_reason"] = "; ".join(f"{r['quantize']}: {r['quantize_reason']}" for r in reports
+                                          if r["quantize_reason"] != ASKED_FOR)
+    merged["results"] = [row for r in reports for row in r["results"]]
+    merged["best"] = best_ratio(merged["results"])
+    return merged
 
 
 def add_agreement(report: dict, reference: dict) -> None:
     """``token_agreement`` of each row: the share of its token positions equal to the same row of
     ``reference`` (same run, batch and mode; positions past the shorter output count as different)."""
-    rows = {(r["run"], r["batch_size"], r["mode"]): r for r in reference["results"]}
+    rows = {}
+    for r in reference["results"]:  # a multi-format reference: its float32 rows where it has them
+        key = (r["run"], r["batch_size"], r["mode"])
+        if key not in rows or r.get("quantize", "none") == "none":
+            rows[key] = r
     for row in report["results"]:
         other = rows.get((row["run"], row["batch_size"], row["mode"]))
         row["token_agreement"] = None if other is None else token_agreement(row["token_ids"], other["token_ids"])
@@ -168,4 +218,6 @@ def token_agreement(ours: list[list[int]], theirs: list[list[int]]) -> float:
 def machine_description(device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)}, {platform.machine()}"
-    return f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    from echo_cxr.model.cpu_features import detect
+
+    return f"{detect().model} ({platform.machine()}), {torch.get_num_threads()} threads, torch {torch.__version__}"

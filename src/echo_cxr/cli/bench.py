@@ -42,9 +42,12 @@ def decode_command(
     seed: int = typer.Option(0, help="Seed of random:PRESET weights and noise images."),
     dtype: str = typer.Option("float32"),
     device: str = typer.Option("cpu"),
-    quantize: options.Quantize = "none",
+    quantize: str = typer.Option("auto", help="auto | none | int8 | bf16, or several comma-separated (each "
+                                               "measured in turn; the summary gives each mode its best)."),
     reference: Optional[Path] = typer.Option(None, help="JSON report of an earlier run (e.g. float32): token "
-                                                        "agreement of every row with the same row there."),
+                                                        "agreement of every row with the same row there "
+                                                        "(default with several formats incl. none: their "
+                                                        "float32 rows)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's choice)."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON report instead of the table."),
     out: Optional[Path] = typer.Option(None, help="Write the JSON report here."),
@@ -55,10 +58,11 @@ def decode_command(
     """AR vs multi-step vs one-step (fused/unfused) decode speed on one model, in one run."""
     import torch
 
-    from echo_cxr.bench.decode import DecodeBenchConfig, add_agreement, run_decode_bench
+    from echo_cxr.bench.decode import DecodeBenchConfig, add_agreement, merge_format_reports, run_decode_bench
     from echo_cxr.bench.render import decode_markdown, plot_tpf_vs_quality
     from echo_cxr.errors import EchoError
     from echo_cxr.model import load
+    from echo_cxr.model.quantize import check_quantization
     from echo_cxr.pipeline import default_model
 
     bench = DecodeBenchConfig(
@@ -68,19 +72,29 @@ def decode_command(
     )
     if (quality is None) != (plot is None):
         raise EchoError("--quality and --plot go together")
+    formats = _names(quantize)
+    for name in formats:
+        check_quantization(name)
+    if not formats:
+        raise EchoError("--quantize needs at least one format")
     if threads:
         torch.set_num_threads(threads)
     if model is None:
         model, notice = default_model()
         print(notice, file=sys.stderr)
-    bundle = load(model, device=device, dtype=dtype, seed=seed, quantize=quantize)
     progress = lambda row: print(f"  {row['run']:7s} batch {row['batch_size']:3d} {row['mode']:17s} "
-                                 f"TPF {row['tokens_per_forward']:.2f}  {row['tokens_per_second']:.1f} tok/s",
+                                 f"{row['quantize']:4s} TPF {row['tokens_per_forward']:.2f}  {row['tokens_per_second']:.1f} tok/s",
                                  file=sys.stderr)
-    report = run_decode_bench(bundle, bench, images=[str(p) for p in image] or None, progress=progress,
-                              quantize=quantize)
+    reports = []
+    for name in formats:  # one load per format: each starts from the same float32 weights
+        bundle = load(model, device=device, dtype=dtype, seed=seed, quantize=name)
+        reports.append(run_decode_bench(bundle, bench, images=[str(p) for p in image] or None, progress=progress))
+        del bundle
+    report = merge_format_reports(reports)
     if reference is not None:
         add_agreement(report, json.loads(reference.read_text()))
+    elif len(reports) > 1 and "none" in formats:  # agreement with this run's own float32 rows
+        add_agreement(report, reports[formats.index("none")])
     table = decode_markdown(report)
     if out:
         out.write_text(json.dumps(report, indent=2) + "\n")

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from echo_cxr.cli import options
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
@@ -22,6 +24,7 @@ def demo_command(
     seed: int = typer.Option(0, help="Weights of random:PRESET models."),
     attention: str = typer.Option("sdpa", help="sdpa | eager | flash_attention_2 (vision tower only)."),
     max_pixels: Optional[int] = typer.Option(None, help="Image budget per view (width*height) after resizing."),
+    quantize: options.Quantize = "auto",
     max_new_tokens: int = typer.Option(256, help="Initial new-token budget in the page."),
     block_length: Optional[int] = typer.Option(None, help="Initial block length in the page (default: the model's)."),
     steps: Optional[int] = typer.Option(None, help="Initial steps per block in the page (default: the model's)."),
@@ -32,7 +35,7 @@ def demo_command(
     from echo_cxr.apps.demo import DemoConfig, launch_demo
 
     config = DemoConfig(model=model, extra_models=tuple(extra_model or ()), host=host, port=port, device=device,
-                        dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels,
+                        dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels, quantize=quantize,
                         max_new_tokens=max_new_tokens, block_length=block_length, steps=steps, strategy=strategy,
                         slow_motion_ms=slow_motion_ms)
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -118,7 +118,7 @@ def generate_command(
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N | auto."),
     attention: options.Attention = "sdpa",
     max_pixels: options.MaxPixels = None,
-    quantize: options.Quantize = "none",
+    quantize: options.Quantize = "auto",
     max_images: int = typer.Option(MAX_IMAGES_PER_STUDY, help="Most views one study may have."),
     stream: bool = typer.Option(False, "--stream", help="Print each block as it is committed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -65,7 +65,7 @@ def infer_command(
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N | auto (under accelerate: one GPU per process)."),
     attention: options.Attention = "sdpa",
     max_pixels: options.MaxPixels = None,
-    quantize: options.Quantize = "none",
+    quantize: options.Quantize = "auto",
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
     """Decode every sample of the data files into a JSON-lines results file (resumable)."""

@@ -25,8 +25,9 @@ IgnoreEos = Annotated[bool, typer.Option("--ignore-eos", help="Do not stop at EO
 Dtype = Annotated[str, typer.Option(help="float32 | bfloat16 | float16.")]
 Attention = Annotated[str, typer.Option(help="sdpa | eager | flash_attention_2 (vision tower only).")]
 MaxPixels = Annotated[Optional[int], typer.Option(help="Image budget per view (width*height) after resizing.")]
-Quantize = Annotated[str, typer.Option(help="none | int8 | bf16 (CPU: reduced-precision linear layers in the "
-                                                 "language model).")]
+Quantize = Annotated[str, typer.Option(help="auto | none | int8 | bf16 (CPU: reduced-precision linear layers in "
+                                                 "the language model; auto picks by CPU, none = strict "
+                                                 "float32; GPU: ignored by auto).")]
 
 
 def decoding_settings(block_length, steps, strategy, threshold, entropy_bound, temperature, top_k, top_p,

@@ -11,6 +11,7 @@ from echo_cxr.apps.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE, DEF
 from echo_cxr.apps.server import (
     DEFAULT_MAX_NEW_TOKENS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_S, LOCALHOST, MILLISECONDS,
 )
+from echo_cxr.cli import options
 from echo_cxr.imaging.limits import MAX_IMAGE_BYTES, MAX_IMAGES_PER_STUDY, MAX_SOURCE_PIXELS
 
 
@@ -35,6 +36,7 @@ def serve_command(
     seed: int = typer.Option(0, help="Weights of random:PRESET models."),
     attention: str = typer.Option("sdpa", help="sdpa | eager | flash_attention_2 (vision tower only)."),
     max_pixels: Optional[int] = typer.Option(None, help="Image budget per view (width*height) after resizing."),
+    quantize: options.Quantize = "auto",
 ) -> None:
     """Serve reports over HTTP: POST /v1/reports (and /v1/reports/stream), GET /v1/models, /healthz."""
     from echo_cxr.apps.server import ServiceConfig, serve  # fastapi and uvicorn load here
@@ -44,6 +46,7 @@ def serve_command(
         max_queue=max_queue, max_images=max_images, max_image_bytes=max_image_bytes,
         max_source_pixels=max_source_pixels, max_new_tokens=max_new_tokens, request_timeout_s=request_timeout,
         api_key=api_key, device=device, dtype=dtype, seed=seed, attention=attention, max_pixels=max_pixels,
+        quantize=quantize,
     )
     serve(config, notice=lambda line: print(line, file=sys.stderr))
 

@@ -48,7 +48,7 @@ class InferConfig:
     dtype: str = "float32"
     attention: str = "sdpa"
     max_pixels: int | None = None
-    quantize: str = "none"
+    quantize: str = "none"  # or auto (the CLI's default): the run id holds the format it resolved to
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -138,7 +138,7 @@ def _finished(out: Path, run: str) -> list[dict]:
 
 def _error_record(bundle, item: Item, run: str, total: int, config, dcfg, message: str) -> dict:
     sample, draw = item
-    return {**_identity(sample, draw, run, total), "model": bundle.name, "images": list(sample.images),
+    return {**_identity(sample, draw, run, total), "model": bundle.name, "quantize": bundle.quantize, "images": list(sample.images),
             "report": None, "findings": None, "impression": None, "decoder": config.decoder,
             "decoding": dcfg.as_dict(), "stats": None, "error": message}
 
@@ -211,7 +211,7 @@ def run_inference(config: InferConfig, on_batch: Callable[[BatchEvent], None] | 
     if config.samples > 1 and dcfg.temperature == 0:
         raise EchoError("several samples per input need --temperature > 0 (greedy draws are identical)")
     run = run_id(bundle.name, dcfg.as_dict(), config.decoder, config.dtype, config.max_pixels, config.samples,
-                 sorted({s.source_digest for s in samples}), config.quantize)
+                 sorted({s.source_digest for s in samples}), bundle.quantize)
     items = [(sample, draw) for sample in samples for draw in range(config.samples)]
     order = {item_key(item): index for index, item in enumerate(items)}
     finished = _finished(out, run)  # every process checks, so that all fail alike on a foreign file

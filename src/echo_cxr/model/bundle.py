@@ -38,6 +38,8 @@ class LoadedModel:
     prediction: str = PREDICTION_MASKED
     defaults: ModelDefaults = field(default_factory=ModelDefaults)
     synthetic: bool = False  # trained on Phantom CXR only (not for clinical use)
+    quantize: str = "none"  # the CPU format of its linear layers (model/quantize.py), resolved from auto
+    quantize_reason: str = ""
 
     @property
     def device(self):

@@ -77,7 +77,8 @@ def load(
 ) -> LoadedModel:
     """Load a model by spec; returns model (eval mode), processor, tokenizer and special ids.
     ``quantize="int8"`` / ``"bf16"``: reduced-precision linear layers in the language model (CPU,
-    model/quantize.py)."""
+    model/quantize.py); ``"auto"``: the format this CPU runs fastest (said on stderr), float32 on a GPU.
+    The format used is ``bundle.quantize``."""
     from echo_cxr.model.quantize import check_quantization, quantize_model
 
     check_quantization(quantize)  # before a possibly slow load

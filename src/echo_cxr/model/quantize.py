@@ -3,7 +3,11 @@ vision tower, embeddings, norms, attention and the residual stream stay as loade
 
 - ``int8``: dynamic int8 linear layers (int8 weights, activations quantised per batch, fbgemm);
 - ``bf16``: bfloat16 weights and bfloat16 products (oneDNN; AMX/AVX-512-BF16 where the CPU has it),
-  float32 in and out, bias added in float32.
+  float32 in and out, bias added in float32;
+- ``auto`` (the CPU default of every decoding command): the format this CPU runs fastest, chosen
+  from its capabilities by ``choose_quantization`` (AMX -> bf16, else int8 where the int8 kernels
+  exist, else float32); said on stderr and recorded as ``bundle.quantize``. Off the CPU, and for
+  non-float32 models, ``auto`` is ``none``.
 
 On a CPU the small-M matrix products of decoding are bound by weight traffic and, for float32, by
 compute at 8-16 tokens: both modes move fewer bytes, and their kernels keep a block of 8-16 tokens
@@ -13,12 +17,26 @@ agreement with float32 and docs/benchmarks.md the quality on trained weights.
 
 from __future__ import annotations
 
+import sys
 import warnings
+from dataclasses import dataclass
 
 from echo_cxr.errors import EchoError
 
-QUANTIZATIONS = ("none", "int8", "bf16")
+AUTO = "auto"
+FORMATS = ("none", "int8", "bf16")
+QUANTIZATIONS = (AUTO, *FORMATS)
 QUANTIZED_MODULES = ("model.language_model", "lm_head")
+INT8_ENGINES = ("x86", "fbgemm", "qnnpack")  # torch's dynamic int8 kernels, in order of preference
+ASKED_FOR = "asked for"  # the reason of an explicit format
+
+
+@dataclass(frozen=True)
+class QuantizeChoice:
+    """The format ``auto`` resolved to, and why (one line for stderr and result files)."""
+
+    mode: str
+    reason: str
 
 
 def check_quantization(mode: str) -> None:
@@ -26,13 +44,59 @@ def check_quantization(mode: str) -> None:
         raise EchoError(f"unknown quantization {mode!r}; choose one of {', '.join(QUANTIZATIONS)}")
 
 
-def quantize_model(bundle, mode: str):
-    """Quantise ``bundle.model`` in place (``none`` leaves it alone); returns the bundle."""
-    check_quantization(mode)
-    if mode == "none":
-        return bundle
+def int8_engine(features, engines) -> str | None:
+    """The dynamic int8 engine usable on this CPU: fbgemm / x86 need AVX2, qnnpack is the ARM one."""
+    for engine in INT8_ENGINES:
+        if engine not in engines:
+            continue
+        if engine == "qnnpack" and features.machine.lower() in ("aarch64", "arm64"):
+            return engine
+        if engine != "qnnpack" and features.has_avx2:
+            return engine
+    return None
+
+
+def choose_quantization(requested: str, *, device_type: str = "cpu", float32: bool = True,
+                        features=None, engines=None) -> QuantizeChoice:
+    """Resolve ``requested`` (``auto`` or a format) for this device and CPU. ``features``
+    (model/cpu_features.py) and ``engines`` (torch's quantized engines) default to this machine's."""
+    check_quantization(requested)
+    if requested != AUTO:
+        return QuantizeChoice(requested, ASKED_FOR)
+    if device_type != "cpu":
+        return QuantizeChoice("none", f"{device_type} device: the model's own dtype")
+    if not float32:
+        return QuantizeChoice("none", "the model is not float32")
+    if features is None:
+        from echo_cxr.model.cpu_features import detect
+
+        features = detect()
+    if engines is None:
+        import torch
+
+        engines = tuple(torch.backends.quantized.supported_engines)
+    limits = f" ({features.limits()})" if features.limits() else ""
+    if features.has_amx:
+        return QuantizeChoice("bf16", f"{features.model}: AMX bf16 tiles{limits}")
+    engine = int8_engine(features, engines)
+    if engine is not None:
+        why = "AVX-512-BF16 without AMX, int8 measured faster" if features.has_avx512_bf16 else "no AMX"
+        return QuantizeChoice("int8", f"{features.model}: {why}, int8 kernels ({engine}){limits}")
+    return QuantizeChoice("none", f"{features.model}: no AMX and no int8 kernels{limits}")
+
+
+def quantize_model(bundle, mode: str, announce: bool = True):
+    """Quantise ``bundle.model`` in place to ``mode`` (``auto``: this CPU's choice, said on stderr
+    when ``announce``; ``none`` leaves it alone); records the format as ``bundle.quantize``."""
     import torch
 
+    choice = choose_quantization(mode, device_type=bundle.model.device.type, float32=bundle.dtype == torch.float32)
+    if mode == AUTO and announce:
+        print(f"note: quantize auto -> {choice.mode}: {choice.reason}", file=sys.stderr)
+    bundle.quantize, bundle.quantize_reason = choice.mode, choice.reason
+    mode = choice.mode
+    if mode == "none":
+        return bundle
     if bundle.model.device.type != "cpu" or bundle.dtype != torch.float32:
         raise EchoError(f"--quantize {mode} is a CPU path for float32 models (use --dtype bfloat16 on a GPU)")
     if mode == "bf16":

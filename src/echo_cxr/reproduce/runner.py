@@ -19,6 +19,7 @@ SECOND_TEST_DIR = "data_test2"
 PROBE_LABEL, PROBE_SLUG = "Stage-0 tower (probe)", "stage0_probe"
 COMMANDS = "commands.log"
 SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom,repetition"
+STRICT_FLOAT32 = "none"  # the reproduction scores the models themselves, not a CPU format (profile eval.quantize)
 
 
 class Reproduction:
@@ -126,7 +127,8 @@ class Reproduction:
     def _infer_args(self, variant: Variant, data: Path, out: Path, batch: int) -> list[str]:
         args = ["infer", "--data", str(data), "--model", str(self.run_dir(variant.run) / "model"), "--out", str(out),
                 "--batch-size", str(batch), "--max-new-tokens", str(self.profile.eval["max_new_tokens"]),
-                "--decoder", variant.decoder, "--resume", "--no-progress"]
+                "--decoder", variant.decoder, "--resume", "--no-progress",
+                "--quantize", self.profile.eval.get("quantize", STRICT_FLOAT32)]
         if variant.steps is not None:
             args += ["--steps", str(variant.steps)]
         if variant.decoder == "ar":

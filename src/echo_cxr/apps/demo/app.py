@@ -43,6 +43,7 @@ class DemoConfig:
     seed: int = 0
     attention: str = "sdpa"
     max_pixels: int | None = None
+    quantize: str = "auto"  # CPU linear-layer format (model/quantize.py); auto picks by CPU
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     block_length: int | None = None  # initial page settings; None: the model's default
     steps: int | None = None
@@ -159,7 +160,7 @@ def make_session(config: DemoConfig, preloaded: dict | None = None, notice=print
         notice(message)
         config = replace(config, model=spec)
     load_kwargs = dict(device=config.device, dtype=config.dtype, seed=config.seed, attention=config.attention,
-                       max_pixels=config.max_pixels)
+                       max_pixels=config.max_pixels, quantize=config.quantize)
     models = ModelCache(load_kwargs, preloaded=preloaded)
     models.get(config.model)  # fail now (one clear line) rather than in the page
     workdir = Path(config.workdir) if config.workdir else Path(tempfile.mkdtemp(prefix="echo-cxr-demo-"))
