@@ -145,6 +145,24 @@ def test_train_vision_then_probe_then_score(phantom_data, tmp_path, capsys):
     assert len((out / "state" / "metrics.jsonl").read_text().splitlines()) == 4
 
 
+def test_a_tower_continues_from_an_earlier_run_at_another_resolution(phantom_data, tmp_path):
+    train, val = phantom_data
+    first, refined = tmp_path / "first", tmp_path / "refined"
+    common = [f"train_data={train}", f"val_data={val}", "batch_size=4", "eval_every=2", "save_every=2", "log_every=1",
+              *TINY_SHAPE, "--quiet"]
+    cli(["train", "vision", f"output_dir={first}", "max_steps=2", *common])
+    # a vanishing learning rate: what the refinement starts from is what it ends with
+    cli(["train", "vision", f"output_dir={refined}", "max_steps=2", f"init={first / 'model'}", "max_pixels=6272",
+         "learning_rate=1e-12", *common])
+    before, after = load(str(first / "model")), load(str(refined / "model"))
+    pixels = lambda bundle: bundle.processor.image_processor.size["longest_edge"]  # noqa: E731
+    assert pixels(after) == 6272 != pixels(before)
+    for (name, a), b in zip(before.model.model.visual.state_dict().items(), after.model.model.visual.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    heads = [torch.load(run / "label_head.pt", weights_only=False)["state"] for run in (first, refined)]
+    assert all(torch.allclose(heads[0][k], heads[1][k], atol=1e-6) for k in heads[0])
+
+
 def test_cnn_baseline_and_image_use_run(phantom_data, tmp_path, capsys):
     train, val = phantom_data
     cli(["diagnose", "cnn-baseline", "--train", str(train), "--val", str(val), "--out", str(tmp_path / "cnn"),

@@ -10,6 +10,11 @@ attribute value) through a linear probe head over the max-pooled merged tokens
 tower, language model untouched) is the ``init`` of stage 1 (``ar``); the probe head is saved
 beside it (``label_head.pt``) so that ``echo-cxr diagnose probe`` can report what the tower
 alone sees. Views are decoded once into a grey uint8 cache (``vision_data.py``).
+
+``init: scratch`` starts a new tower; ``init: <earlier stage-0 run>/model`` continues one (its
+probe head too, from ``label_head.pt`` beside it), e.g. at a higher ``max_pixels``: the tower's
+2D rotary positions fit any patch grid, so a tower trained at low resolution can be refined at a
+higher one (docs/training.md).
 """
 
 from __future__ import annotations
@@ -94,10 +99,12 @@ class VisionPretrainer:
         samples = run_setup.read_samples(config.train_data)
         self.train = unique_studies(samples)
         self.val = unique_studies(run_setup.read_samples(config.val_data)) if config.val_data else []
-        self.bundle = run_setup.scratch_bundle(config, samples)
+        self.bundle = run_setup.initial_bundle(config, samples)
         self.spec = PixelSpec.of(self.bundle.processor.image_processor)
         width = self.bundle.model.config.vision_config.out_hidden_size
         self.head = LabelHead(width, len(target_names()))
+        if config.init != "scratch":
+            self.head.load_state_dict(_saved_head(Path(config.init).parent)["state"])
         self.progress = progress
 
     def _views(self, name: str, studies):
@@ -132,16 +139,22 @@ class VisionPretrainer:
         return target
 
 
-def load_probe(run_dir: str | Path):
-    """(TowerProbe, logit shift) of a finished stage-0 run folder (model/ + label_head.pt)."""
-    from echo_cxr.model import load
-
-    run_dir = Path(run_dir)
+def _saved_head(run_dir: Path) -> dict:
+    """``label_head.pt`` of a finished stage-0 run folder, checked against this catalog's targets."""
     if not (run_dir / HEAD_FILE).is_file():
         raise EchoError(f"{run_dir} has no {HEAD_FILE}: not a finished `echo-cxr train vision` run")
     saved = torch.load(run_dir / HEAD_FILE, weights_only=False)
     if saved["targets"] != target_names():
         raise EchoError(f"{run_dir / HEAD_FILE} was trained for other targets than this echo-cxr's catalog")
+    return saved
+
+
+def load_probe(run_dir: str | Path):
+    """(TowerProbe, logit shift) of a finished stage-0 run folder (model/ + label_head.pt)."""
+    from echo_cxr.model import load
+
+    run_dir = Path(run_dir)
+    saved = _saved_head(run_dir)
     bundle = load(str(run_dir / run_setup.MODEL_DIR))
     head = LabelHead(bundle.model.config.vision_config.out_hidden_size, len(saved["targets"]))
     head.load_state_dict(saved["state"])
