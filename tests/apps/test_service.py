@@ -71,7 +71,8 @@ def test_report_is_the_cli_json_object(capsys, service, files):
     views = [files["frontal.png"], files["view.dcm"]]
     served = post(service.url, views, SMALL).json()
     with pytest.raises(SystemExit):
-        main(["generate", *views, "--max-new-tokens", "10", "--json"])
+        # the service was handed a float32 bundle; the CLI's default (--quantize auto) may pick int8
+        main(["generate", *views, "--max-new-tokens", "10", "--quantize", "none", "--json"])
     printed = json.loads(capsys.readouterr().out)
     assert set(served) == set(printed) and set(served["stats"]) == set(printed["stats"])
     for key in ("report", "findings", "impression", "language", "model", "token_ids", "finish_reason", "decoding"):

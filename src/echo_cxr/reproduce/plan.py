@@ -88,6 +88,9 @@ class Profile:
     runs: dict
     eval: dict
     ship_models: bool = False  # install the block-8 ECHO and Base models into the package
+    # run each stage's command inside this process instead of a fresh one: the miniature's stages
+    # take less time than importing torch and transformers again; the full run keeps processes apart
+    in_process: bool = False
 
     @classmethod
     def load(cls, path: str | Path) -> "Profile":
@@ -97,11 +100,11 @@ class Profile:
         if not path.is_file():
             raise EchoError(f"profile not found: {path}")
         raw = yaml.safe_load(path.read_text())
-        unknown = set(raw) - {"seed", "data", "val_samples", "shape", "runs", "eval", "ship_models"}
+        unknown = set(raw) - {"seed", "data", "val_samples", "shape", "runs", "eval", "ship_models", "in_process"}
         if unknown:
             raise EchoError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
         bad = set(raw.get("runs", {})) - set(RUN_KINDS)
         if bad:
             raise EchoError(f"{path}: unknown run kind(s) {', '.join(sorted(bad))}")
         return cls(str(path), raw["seed"], raw["data"], raw["val_samples"], raw["shape"], raw.get("runs", {}),
-                   raw["eval"], bool(raw.get("ship_models", False)))
+                   raw["eval"], bool(raw.get("ship_models", False)), bool(raw.get("in_process", False)))

@@ -35,9 +35,20 @@ class Reproduction:
         with open(self.work / COMMANDS, "a") as log:
             log.write(f"[{stage}] echo-cxr {' '.join(args)}\n")
         print(f"[reproduce] {stage}: echo-cxr {' '.join(args[:2])} ...", file=sys.stderr, flush=True)
-        result = subprocess.run(command)
-        if result.returncode != 0:
-            raise EchoError(f"stage {stage} failed (exit {result.returncode}); rerun to resume from it")
+        code = self._in_process(args) if self.profile.in_process else subprocess.run(command).returncode
+        if code != 0:
+            raise EchoError(f"stage {stage} failed (exit {code}); rerun to resume from it")
+
+    @staticmethod
+    def _in_process(args: list[str]) -> int:
+        """The exit code of ``echo-cxr ARGS`` run by this process's own CLI."""
+        from echo_cxr.cli import main
+
+        try:
+            main(args)
+        except SystemExit as done:
+            return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        return 0
 
     def _timed(self, stage: str, action) -> None:
         timings_path = self.work / TIMINGS
