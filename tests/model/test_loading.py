@@ -160,3 +160,8 @@ def test_saved_config_carries_both_spellings(tiny_bundle, tmp_path):
     assert preprocessor["auto_map"] == {"AutoProcessor": "processing_echo.EchoProcessor"}
     assert preprocessor["max_pixels"] == preprocessor["size"]["longest_edge"]
     assert not (folder / "processor_config.json").exists()  # 4.x rejects its nested image processor
+
+
+def test_loading_on_a_cpu_flushes_denormals(tiny_bundle):
+    assert tiny_bundle.device.type == "cpu"
+    assert (torch.tensor([1e-39]) * 1.0).item() == 0.0  # a denormal input reads as zero

@@ -42,6 +42,7 @@ def decode_command(
     seed: int = typer.Option(0, help="Seed of random:PRESET weights and noise images."),
     dtype: str = typer.Option("float32"),
     device: str = typer.Option("cpu"),
+    attention: options.Attention = "sdpa",
     quantize: str = typer.Option("auto", help="auto | none | int8 | bf16, or several comma-separated (each "
                                                "measured in turn; the summary gives each mode its best)."),
     reference: Optional[Path] = typer.Option(None, help="JSON report of an earlier run (e.g. float32): token "
@@ -87,7 +88,7 @@ def decode_command(
                                  file=sys.stderr)
     reports = []
     for name in formats:  # one load per format: each starts from the same float32 weights
-        bundle = load(model, device=device, dtype=dtype, seed=seed, quantize=name)
+        bundle = load(model, device=device, dtype=dtype, seed=seed, attention=attention, quantize=name)
         reports.append(run_decode_bench(bundle, bench, images=[str(p) for p in image] or None, progress=progress))
         del bundle
     report = merge_format_reports(reports)

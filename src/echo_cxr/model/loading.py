@@ -53,16 +53,22 @@ def resolve_dtype(dtype: str):
 
 
 def attention_setting(attention: str) -> dict:
-    """Text model always SDPA/eager (block masks); flash-attn only for the vision tower, if installed."""
+    """Text model always SDPA/eager (block masks; SDPA as model/attention.py's grouped-head variant);
+    flash-attn only for the vision tower, if installed."""
+    from echo_cxr.model.attention import register
+
     if attention not in ATTENTION:
         raise EchoError(f"unknown attention {attention!r}; choose one of {', '.join(ATTENTION)}")
-    if attention != "flash_attention_2":
+    if attention == "eager":
         return {"": attention, "text_config": attention, "vision_config": attention}
+    text = register()
+    if attention == "sdpa":
+        return {"": attention, "text_config": text, "vision_config": attention}
     import importlib.util
 
     if importlib.util.find_spec("flash_attn") is None:
         raise EchoError("flash_attention_2 was asked for but the flash-attn package is not installed")
-    return {"": "sdpa", "text_config": "sdpa", "vision_config": "flash_attention_2"}
+    return {"": "sdpa", "text_config": text, "vision_config": "flash_attention_2"}
 
 
 def load(
@@ -78,7 +84,7 @@ def load(
     """Load a model by spec; returns model (eval mode), processor, tokenizer and special ids.
     ``quantize="int8"`` / ``"bf16"``: reduced-precision linear layers in the language model (CPU,
     model/quantize.py); ``"auto"``: the format this CPU runs fastest (said on stderr), float32 on a GPU.
-    The format used is ``bundle.quantize``."""
+    The format used is ``bundle.quantize``. On a CPU, denormals are flushed to zero (``flush_denormals``)."""
     from echo_cxr.model.quantize import check_quantization, quantize_model
 
     check_quantization(quantize)  # before a possibly slow load
@@ -93,7 +99,19 @@ def load(
         bundle = load_folder(folder, torch_dtype, torch_device, attn, name=spec)
     if max_pixels is not None:
         set_max_pixels(bundle.processor, max_pixels)
+    if torch_device.type == "cpu":
+        flush_denormals()
     return quantize_model(bundle, quantize)
+
+
+def flush_denormals() -> None:
+    """CPU arithmetic treats values below float32's smallest normal (1.2e-38) as zero, as oneDNN
+    does: masked attention and SiLU produce such values, and their slow path cost a 0.5B decode on
+    this project's CPUs up to a quarter of its speed (docs/benchmarks.md, section 0). Process-wide
+    (torch.set_flush_denormal); a no-op where the CPU has no such mode."""
+    import torch
+
+    torch.set_flush_denormal(True)
 
 
 def set_max_pixels(processor, max_pixels: int) -> None:
