@@ -6,6 +6,7 @@ Each sub-command lives in its own module and is registered here. Errors of type 
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -28,14 +29,9 @@ def _root() -> None:
     """ECHO chest X-ray report generation (block-diffusion Qwen2.5-VL)."""
 
 
-_registered: list[bool] = []  # sub-commands are added once per process, not once per main() call
-
-
+@functools.cache
 def _register() -> None:
     """Add every sub-command to ``app`` (once: each call of ``main`` in one process reuses them)."""
-    if _registered:
-        return
-    _registered.append(True)
     from echo_cxr.cli import bench, generate, phantom, train
     from echo_cxr.cli import infer, report, score
     from echo_cxr.cli import data, demo, diagnose, serve
