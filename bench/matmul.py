@@ -1,6 +1,6 @@
 """Why the fused block-8 step is cheap or not on this CPU: one Qwen2-0.5B-shaped linear layer at
 1, 8 and 16 tokens, in float32, bfloat16 (``--quantize bf16``), dynamic int8 (``--quantize int8``,
-fbgemm) and, for comparison, oneDNN's int8 product with the same dynamic per-tensor activation
+fbgemm, per-channel weight scales) and, for comparison, oneDNN's int8 product with the same dynamic per-tensor activation
 quantisation (``int8-onednn``, not used by echo-cxr: slower here, docs/benchmarks.md section 0).
 Prints milliseconds per product and the 16-token / 1-token cost ratio (docs/benchmarks.md).
 
@@ -15,12 +15,13 @@ query heads (what transformers does on a CPU with a mask) vs SDPA's own grouped-
 from __future__ import annotations
 
 import argparse
+import copy
 import time
-import warnings
 
 import torch
 
 from echo_cxr.model.bf16_linear import BFloat16Linear
+from echo_cxr.model.quantize import int8_linear
 
 TOKENS = (1, 8, 16)
 INT8_MAX, UINT8_MAX = 127, 255
@@ -95,11 +96,7 @@ def main() -> None:
         attention_ms(args.keys, args.repeats)
         return
     linear = torch.nn.Linear(args.inputs, args.outputs, bias=False)
-    with warnings.catch_warnings():  # torch marks eager quantization as moving to torchao
-        warnings.simplefilter("ignore")
-        int8 = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(linear), {torch.nn.Linear},
-                                                      dtype=torch.qint8)
-    layers = {"float32": linear, "bf16": BFloat16Linear(linear), "int8": int8}
+    layers = {"float32": linear, "bf16": BFloat16Linear(linear), "int8": int8_linear(copy.deepcopy(linear))}
     if "onednn" in torch.backends.quantized.supported_engines:
         layers["int8-onednn"] = OneDNNInt8Linear(linear)
     print(f"{args.inputs} -> {args.outputs}, torch {torch.__version__}, {torch.get_num_threads()} threads")

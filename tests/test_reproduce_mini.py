@@ -40,7 +40,7 @@ def test_mini_reproduction_end_to_end(tmp_path):
     assert json.loads((work / "timings.json").read_text()) == timings
 
 
-def test_a_committed_tower_is_adopted_once_and_checked(tmp_path):
+def test_committed_runs_are_adopted_once_and_checked(tmp_path):
     from echo_cxr.errors import EchoError
     from echo_cxr.reproduce.plan import Profile
     from echo_cxr.reproduce.runner import Reproduction
@@ -57,3 +57,10 @@ def test_a_committed_tower_is_adopted_once_and_checked(tmp_path):
     assert "adopted the committed tower" in (tmp_path / "work" / "commands.log").read_text()
     with pytest.raises(EchoError, match="unknown run"):
         run.train_with_dependencies("nonsense")
+    with pytest.raises(EchoError, match="unknown run"):
+        run.adopt("nonsense", tower)
+    with pytest.raises(EchoError, match="not a finished run"):
+        run.adopt("ar", tmp_path)
+    run.adopt("ar", tower)
+    assert (run.run_dir("ar") / "model" / "config.json").is_file()
+    assert "[train ar] adopted a committed run" in (tmp_path / "work" / "commands.log").read_text()

@@ -52,3 +52,20 @@ def test_markdown_and_plot(tmp_path, tiny_bundle):
 def test_bad_bench_settings(kwargs):
     with pytest.raises(EchoError):
         DecodeBenchConfig(**kwargs)
+
+
+def test_repeats_take_turns_across_modes(tiny_bundle, monkeypatch):
+    """Warm-ups first, then repeat 1 of every mode, repeat 2 of every mode...: a slow spell of the
+    machine falls on all modes alike, not on one mode's whole series."""
+    from echo_cxr.bench import decode
+
+    order, measure = [], decode._measure
+    monkeypatch.setattr(decode, "_measure", lambda bundle, studies, decoder, config: (
+        order.append((decoder, config.num_steps, config.use_fused)), measure(bundle, studies, decoder, config))[1])
+    bench = DecodeBenchConfig(max_new_tokens=8, runs=("fixed",), modes=("ar", "one_step", "multi_step"),
+                              repeats=2, warmup=1)
+    report = run_decode_bench(tiny_bundle, bench)
+    cycle = order[:3]
+    assert len(set(cycle)) == 3 and order == cycle * 3
+    assert [r["mode"] for r in report["results"]] == ["ar", "one_step", "multi_step"]
+    assert all(len(r["tokens_per_second_all"]) == 2 for r in report["results"])

@@ -77,7 +77,8 @@ def test_bf16_linear_layers_replace_only_the_language_model(tiny_bundle):
     assert isinstance(model.lm_head, BFloat16Linear)
     assert not any(isinstance(m, torch.nn.Linear) for m in model.model.language_model.modules())
     assert all(not isinstance(m, BFloat16Linear) for m in model.model.visual.modules())
-    layer = model.model.language_model.layers[0].self_attn.q_proj
+    layer = model.model.language_model.layers[0].self_attn.q_proj.group.linear  # q, k, v fused (with biases)
+    assert isinstance(layer, BFloat16Linear)
     assert layer.weight.dtype == torch.bfloat16 and layer.bias.dtype == torch.float32
     x = torch.randn(2, 3, layer.in_features)
     plain = torch.nn.functional.linear(x, layer.weight.float(), layer.bias)

@@ -11,7 +11,7 @@ import torch
 from echo_cxr.errors import EchoError
 
 
-# int8 activations are quantised per forward (dynamic, per tensor), so a row's numbers depend on what
+# int8 activations are quantised per call (dynamic, one scale per input), so a row's numbers depend on what
 # it is batched with: quantised paths are compared by token agreement, not equality.
 MIN_AGREEMENT = 0.9
 
@@ -33,7 +33,10 @@ def test_only_the_language_model_is_quantised(int8_bundle):
     assert all(isinstance(m, quantized) for m in model.model.language_model.modules()
                if isinstance(m, torch.nn.Linear) or isinstance(m, quantized))
     assert any(isinstance(m, torch.nn.Linear) and not isinstance(m, quantized) for m in model.model.visual.modules())
-    assert model.model.language_model.layers[0].mlp.up_proj.weight().dtype == torch.qint8
+    mlp = model.model.language_model.layers[0].mlp
+    assert mlp.up_proj.group is mlp.gate_proj.group  # gate and up: one product (model/fused_linear.py)
+    assert mlp.up_proj.group.linear.weight().dtype == torch.qint8
+    assert mlp.down_proj.weight().qscheme() == torch.per_channel_affine
 
 
 def test_int8_paths_agree_with_each_other_and_with_float32(int8_bundle, tiny_bundle, studies):

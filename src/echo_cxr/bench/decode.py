@@ -2,8 +2,8 @@
 unfused, on the same model in one run (METHOD.md section 3, speed metrics).
 
 For every run kind (``fixed`` = ``--ignore-eos`` runs of exactly the token budget, ``natural`` =
-stop at EOS), batch size and mode: warm-up runs, then repeats whose medians are reported, with the
-per-phase times of ``PhaseTimer`` (device-synchronised). ``ar`` is next-token autoregressive
+stop at EOS) and batch size: warm-up runs of every mode, then the repeats, taken in turns across
+the modes, whose medians are reported, with the per-phase times of ``PhaseTimer`` (device-synchronised). ``ar`` is next-token autoregressive
 decoding on the same weights, one token per forward: what an AR model of this size costs, the
 paper's speed baseline.
 
@@ -127,16 +127,22 @@ def run_decode_bench(bundle, bench: DecodeBenchConfig, images: list | None = Non
     for run in bench.runs:
         for batch in bench.batch_sizes:
             studies = bench_studies(images, batch, bench.seed)
-            for mode in bench.modes:
-                decoder, config = mode_settings(mode, bench, ignore_eos=run == "fixed")
-                model = ar_bundle if mode == "ar" else bundle
+            settings = {mode: (ar_bundle if mode == "ar" else bundle, *mode_settings(mode, bench, run == "fixed"))
+                        for mode in bench.modes}
+            for model, decoder, config in settings.values():
                 for _ in range(bench.warmup):
                     _measure(model, studies, decoder, config)
-                samples = [_measure(model, studies, decoder, config) for _ in range(bench.repeats)]
+            # repeats taken in turns across the modes, so that a slow spell of a shared machine
+            # lands on every mode alike instead of on one mode's whole series
+            samples = {mode: [] for mode in bench.modes}
+            for _ in range(bench.repeats):
+                for mode, (model, decoder, config) in settings.items():
+                    samples[mode].append(_measure(model, studies, decoder, config))
+            for mode, (model, decoder, config) in settings.items():
                 row = {"run": run, "batch_size": batch, "mode": mode, "decoder": decoder,
                        "block_length": config.block_length, "steps": config.num_steps,
                        "fused": None if decoder == "ar" else config.use_fused}
-                rows.append(row | {"quantize": bundle.quantize} | _median_row(samples))
+                rows.append(row | {"quantize": bundle.quantize} | _median_row(samples[mode]))
                 if progress:
                     progress(rows[-1])
     _add_speedups(rows)

@@ -43,6 +43,8 @@ class EncodedPrompt:
     input_ids: torch.Tensor  # (P,)
     pixel_values: torch.Tensor | None  # (patches, patch_dim)
     image_grid_thw: torch.Tensor | None  # (images, 3)
+    # the vision tower's output per view, computed ahead (training/feature_cache.py); pixels are None then
+    image_features: list[torch.Tensor] | None = None
 
     @property
     def length(self) -> int:
@@ -84,22 +86,28 @@ def response_positions(first: int, count: int, delta: int) -> torch.Tensor:
 def embed_prompts(model, prompts: list[EncodedPrompt]) -> list[torch.Tensor]:
     """(P, D) input embeddings per prompt, image placeholders replaced by vision features.
 
-    All images of the batch go through the vision tower in one call.
+    All images of the batch go through the vision tower in one call (prompts that carry their
+    ``image_features`` skip it).
     """
     device = model.device
     embed = model.get_input_embeddings()
     embeds = [embed(p.input_ids.to(device)) for p in prompts]
     with_images = [i for i, p in enumerate(prompts) if p.pixel_values is not None]
-    if not with_images:
-        return embeds
-    pixels = torch.cat([prompts[i].pixel_values for i in with_images]).to(device)
-    grids = torch.cat([prompts[i].image_grid_thw for i in with_images]).to(device)
-    features = model.model.get_image_features(pixels, grids, return_dict=True).pooler_output
+    features = []
+    if with_images:
+        pixels = torch.cat([prompts[i].pixel_values for i in with_images]).to(device)
+        grids = torch.cat([prompts[i].image_grid_thw for i in with_images]).to(device)
+        features = list(model.model.get_image_features(pixels, grids, return_dict=True).pooler_output)
     cursor = 0
-    for i in with_images:
-        count = int(prompts[i].image_grid_thw.shape[0])
-        row_features = torch.cat(features[cursor : cursor + count]).to(embeds[i].dtype)
-        cursor += count
+    for i, prompt in enumerate(prompts):
+        if prompt.image_features is not None:
+            row_features = torch.cat(prompt.image_features).to(device, embeds[i].dtype)
+        elif prompt.pixel_values is not None:
+            count = int(prompt.image_grid_thw.shape[0])
+            row_features = torch.cat(features[cursor : cursor + count]).to(embeds[i].dtype)
+            cursor += count
+        else:
+            continue
         slots = prompts[i].input_ids.to(device) == model.config.image_token_id
         if int(slots.sum()) != row_features.shape[0]:
             raise EchoError("image placeholder tokens do not match the vision features of the study")

@@ -1,7 +1,8 @@
 """Reduced-precision linear layers for CPU decoding, in the language model and its head only (the
 vision tower, embeddings, norms, attention and the residual stream stay as loaded):
 
-- ``int8``: dynamic int8 linear layers (int8 weights, activations quantised per batch, fbgemm);
+- ``int8``: dynamic int8 linear layers (int8 weights with a scale per output channel, activations
+  quantised per call, fbgemm);
 - ``bf16``: bfloat16 weights and bfloat16 products (oneDNN; AMX/AVX-512-BF16 where the CPU has it),
   float32 in and out, bias added in float32;
 - ``auto`` (the CPU default of every decoding command): the format this CPU runs fastest, chosen
@@ -9,6 +10,7 @@ vision tower, embeddings, norms, attention and the residual stream stay as loade
   exist, else float32); said on stderr and recorded as ``bundle.quantize``. Off the CPU, and for
   non-float32 models, ``auto`` is ``none``.
 
+In int8 and bf16 the projections of one input (q/k/v, gate/up) become one product (model/fused_linear.py).
 On a CPU the small-M matrix products of decoding are bound by weight traffic and, for float32, by
 compute at 8-16 tokens: both modes move fewer bytes, and their kernels keep a block of 8-16 tokens
 nearly as cheap as one (docs/benchmarks.md). Both change the numbers: the benchmark reports token
@@ -99,22 +101,34 @@ def quantize_model(bundle, mode: str, announce: bool = True):
         return bundle
     if bundle.model.device.type != "cpu" or bundle.dtype != torch.float32:
         raise EchoError(f"--quantize {mode} is a CPU path for float32 models (use --dtype bfloat16 on a GPU)")
-    if mode == "bf16":
-        from echo_cxr.model.bf16_linear import BFloat16Linear
+    factory = bf16_linear if mode == "bf16" else int8_linear
+    from echo_cxr.model.fused_linear import fuse_projections
 
-        _swap_linear_layers(bundle.model, BFloat16Linear)
-        return bundle
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
-    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
-
-    with warnings.catch_warnings():  # torch marks eager quantization as moving to torchao
-        warnings.simplefilter("ignore")
-        quantize_dynamic(bundle.model, {name: default_dynamic_qconfig for name in QUANTIZED_MODULES},
-                         dtype=torch.qint8, mapping={torch.nn.Linear: DynamicInt8Linear}, inplace=True)
+    for prefix in QUANTIZED_MODULES:
+        fuse_projections(bundle.model.get_submodule(prefix), factory)
+    swap_linear_layers(bundle.model, factory)
     return bundle
 
 
-def _swap_linear_layers(model, replacement) -> None:
+def bf16_linear(linear):
+    from echo_cxr.model.bf16_linear import BFloat16Linear
+
+    return BFloat16Linear(linear)
+
+
+def int8_linear(linear):
+    """torch's dynamic int8 linear (fbgemm) with one weight scale per output channel: a fused
+    projection (model/fused_linear.py) then gives each projection's columns exactly as alone."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+    from torch.ao.quantization import per_channel_dynamic_qconfig
+
+    linear.qconfig = per_channel_dynamic_qconfig
+    with warnings.catch_warnings():  # torch marks eager quantization as moving to torchao
+        warnings.simplefilter("ignore")
+        return DynamicInt8Linear.from_float(linear)
+
+
+def swap_linear_layers(model, replacement) -> None:
     """Replace every ``nn.Linear`` under QUANTIZED_MODULES by ``replacement(linear)``."""
     import torch
 

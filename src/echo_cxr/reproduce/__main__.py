@@ -17,6 +17,8 @@ def reproduce(
     results_only: bool = typer.Option(False, "--results-only", help="Only re-render the results document."),
     tower: Path = typer.Option(None, "--tower", help="A finished stage-0 run (e.g. artifacts/phantom-tower) used "
                                "instead of training the vision tower; it must come from this profile's data."),
+    adopt: list[str] = typer.Option(None, "--adopt", help="RUN=FOLDER: a finished run used instead of training "
+                                    "RUN (e.g. ar=artifacts/phantom-ar); repeatable; same data as this profile."),
     until: str = typer.Option(None, "--until", help="Only make the data and train this run and what it needs "
                               "(e.g. vision); no evaluation."),
 ) -> None:
@@ -27,6 +29,11 @@ def reproduce(
     run = Reproduction(Profile.load(profile), workdir)
     if tower is not None:
         run.adopt_tower(tower)
+    for item in adopt or []:
+        name, sep, folder = item.partition("=")
+        if not sep or not folder:
+            raise EchoError(f"--adopt wants RUN=FOLDER, got {item!r}")
+        run.adopt(name, Path(folder))
     if until is not None:
         run.make_data()
         run.train_with_dependencies(until)

@@ -191,27 +191,38 @@ class Reproduction:
 
     def adopt_tower(self, source: Path) -> None:
         """Use a finished stage-0 run (model/, label_head.pt, its metrics) as this reproduction's."""
-        import shutil
-
         from echo_cxr.training.vision_pretrain import HEAD_FILE
 
-        source = Path(source)
-        if not (source / "model" / "config.json").is_file() or not (source / HEAD_FILE).is_file():
+        if not (Path(source) / HEAD_FILE).is_file():
             raise EchoError(f"{source} is not a finished `echo-cxr train vision` run (model/ and {HEAD_FILE})")
-        target = self.run_dir("vision")
+        self.adopt("vision", source, "the committed tower")
+
+    def adopt(self, name: str, source: Path, what: str = "a committed run") -> None:
+        """Use a finished run folder (its model/, metrics, config) as this reproduction's run
+        ``name``, which is then not trained; said in the command log."""
+        import shutil
+
+        if name not in {r.name for r in RUNS}:
+            raise EchoError(f"unknown run {name!r}; choose one of {', '.join(r.name for r in RUNS)}")
+        source = Path(source)
+        if not (source / "model" / "config.json").is_file():
+            raise EchoError(f"{source} is not a finished run (no model/config.json)")
+        target = self.run_dir(name)
         if (target / "model" / "config.json").is_file():
             return
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(source, target)
         with open(self.work / COMMANDS, "a") as log:
-            log.write(f"[train vision] adopted the committed tower {source}\n")
+            log.write(f"[train {name}] adopted {what} {source}\n")
 
     def train_with_dependencies(self, name: str) -> None:
         known = {r.name for r in RUNS}
         if name not in known:
             raise EchoError(f"unknown run {name!r}; choose one of {', '.join(sorted(known))}")
         run = next(r for r in RUNS if r.name == name)
+        if (self.run_dir(name) / "model" / "config.json").is_file():
+            return  # finished (or adopted): what it started from is not needed again
         for needed in (run.init, run.teacher):
             if needed:
                 self.train_with_dependencies(needed)

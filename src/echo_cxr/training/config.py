@@ -75,6 +75,10 @@ class TrainConfig(LossOptions):
     max_grad_norm: float = 1.0
     seed: int = 0
     freeze_vision: bool | None = None  # default: off for ar, on for the diffusion stages
+    # a frozen tower's features computed once per training image (training/feature_cache.py), kept in
+    # feature_cache_dir (default: <output_dir>/../vision_features, shared by the runs beside it)
+    cache_vision_features: bool = True
+    feature_cache_dir: str | None = None
     log_every: int = 10
     eval_every: int = 200
     save_every: int = 500
@@ -119,6 +123,10 @@ class TrainConfig(LossOptions):
     @property
     def vision_frozen(self) -> bool:
         return self.objective not in ("ar", VISION_OBJECTIVE) if self.freeze_vision is None else self.freeze_vision
+
+    @property
+    def feature_cache_folder(self) -> Path:
+        return Path(self.feature_cache_dir) if self.feature_cache_dir else Path(self.output_dir).parent / "vision_features"
 
     @property
     def records_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """The training forward: stock Qwen2.5-VL modules, explicit positions and a 4D boolean mask.
 
-Images are encoded once each (frozen tower: without gradients) and scattered into their
-placeholders in ``image_order`` (a duplicated context repeats its images). Logits are computed
+Images are encoded once each (frozen tower: without gradients, or read from the run's feature
+cache, training/feature_cache.py) and scattered into their placeholders in ``image_order`` (a
+duplicated context repeats its images). Logits are computed
 only where a loss needs them.
 """
 
@@ -11,18 +12,24 @@ import contextlib
 
 import torch
 
+from echo_cxr.errors import EchoError
 from echo_cxr.training.packing import PackedBatch
 
 
 def input_embeddings(model, batch: PackedBatch, freeze_vision: bool) -> torch.Tensor:
     """(B, T, D) token embeddings with vision features in the image placeholders."""
     embeds = model.get_input_embeddings()(batch.input_ids)
-    if batch.pixel_values is None:
+    if batch.image_features is not None:
+        if not freeze_vision:
+            raise EchoError("cached vision features are for a frozen tower only")
+        per_image = batch.image_features
+    elif batch.pixel_values is None:
         return embeds
-    no_grad = torch.no_grad() if freeze_vision else contextlib.nullcontext()
-    with no_grad:
-        features = model.model.get_image_features(batch.pixel_values, batch.image_grid_thw, return_dict=True)
-    per_image = features.pooler_output
+    else:
+        no_grad = torch.no_grad() if freeze_vision else contextlib.nullcontext()
+        with no_grad:
+            features = model.model.get_image_features(batch.pixel_values, batch.image_grid_thw, return_dict=True)
+        per_image = features.pooler_output
     ordered = torch.cat([per_image[i] for i in batch.image_order]).to(embeds.dtype)
     slots = (batch.input_ids == model.config.image_token_id)[..., None]
     return embeds.masked_scatter(slots, ordered)

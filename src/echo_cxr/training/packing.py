@@ -28,11 +28,19 @@ class PackedBatch:
     image_order: list[int]  # image index of each placeholder run, row-major
     fields: dict[str, torch.Tensor] = field(default_factory=dict)  # (B, T, ...)
     sample_ids: list[str] = field(default_factory=list)
+    # per image, the frozen tower's cached output (training/feature_cache.py) instead of pixel_values
+    image_features: list[torch.Tensor] | None = None
 
     def to(self, device) -> "PackedBatch":
         move = lambda t: t.to(device) if isinstance(t, torch.Tensor) else t
-        return PackedBatch(**{k: ({n: move(v) for n, v in val.items()} if isinstance(val, dict) else move(val))
-                              for k, val in self.__dict__.items()})
+        def moved(val):
+            if isinstance(val, dict):
+                return {n: move(v) for n, v in val.items()}
+            if isinstance(val, list) and val and isinstance(val[0], torch.Tensor):
+                return [move(v) for v in val]
+            return move(val)
+
+        return PackedBatch(**{k: moved(val) for k, val in self.__dict__.items()})
 
 
 def assign_rows(lengths: list[int], row_tokens: int) -> list[list[int]]:
@@ -64,14 +72,19 @@ def pack(segments: list[Segment], row_tokens: int | None = None, pad_id: int = 0
     targets = torch.full((B, width), IGNORE, dtype=torch.long)
     weights = torch.zeros(B, width)
     sample = torch.full((B, width), -1, dtype=torch.long)
-    masks, image_order, pixel_parts, grid_parts = [], [], [], []
+    masks, image_order, pixel_parts, grid_parts, feature_parts = [], [], [], [], []
     image_start: dict[int, int] = {}
     for index, seg in enumerate(segments):
-        grid = seg.example.prompt.image_grid_thw
-        if grid is not None:
+        prompt = seg.example.prompt
+        if prompt.image_grid_thw is not None:
             image_start[index] = sum(g.shape[0] for g in grid_parts)
-            pixel_parts.append(seg.example.prompt.pixel_values)
-            grid_parts.append(grid)
+            if prompt.image_features is not None:
+                feature_parts.extend(prompt.image_features)
+            else:
+                pixel_parts.append(prompt.pixel_values)
+            grid_parts.append(prompt.image_grid_thw)
+    if pixel_parts and feature_parts:
+        raise EchoError("a batch mixes cached vision features with pixels")
     field_names = sorted({name for seg in segments for name in seg.fields})
     fields = {name: _field_buffer(segments, name, B, width) for name in field_names}
     for r, row in enumerate(rows):
@@ -92,7 +105,7 @@ def pack(segments: list[Segment], row_tokens: int | None = None, pad_id: int = 0
         input_ids, positions, torch.stack(masks)[:, None], targets, weights, sample,
         torch.tensor([s.normalizer for s in segments]),
         torch.cat(pixel_parts) if pixel_parts else None, torch.cat(grid_parts) if grid_parts else None,
-        image_order, fields, [s.example.sample_id for s in segments],
+        image_order, fields, [s.example.sample_id for s in segments], feature_parts or None,
     )
 
 

@@ -2,7 +2,8 @@
 
 Gradient accumulation, fp32/bf16, AdamW with warm-up and cosine decay, clipping, periodic
 validation, checkpoints in the ``save_checkpoint`` layout, exact resume (model, optimizer,
-scheduler, RNG, data position), a progress bar and a JSONL metrics log. Data order and noise are
+scheduler, RNG, data position), a progress bar and a JSONL metrics log. A frozen tower's features
+are computed once per training image (training/feature_cache.py). Data order and noise are
 functions of (seed, epoch, batch, process), so a resumed run repeats an uninterrupted one.
 """
 
@@ -24,6 +25,7 @@ from echo_cxr.training.packing import pack
 from echo_cxr.training.encode import make_example
 
 TRAINER_STATE = "trainer_state.json"
+FEATURE_BATCH = 64  # images per tower call when a frozen tower's features are cached
 
 
 def objective_settings(config: TrainConfig, bundle) -> ObjectiveSettings:
@@ -62,6 +64,12 @@ class Trainer:
         self.records = self._teacher_records() if self.objective.needs_teacher else None
         if self.records is not None:
             self.samples = [s for s in self.samples if s.sample_id in self.records]
+        self.features = None
+        if self.settings.freeze_vision and config.cache_vision_features:
+            from echo_cxr.training.feature_cache import FeatureCache
+
+            self.features = FeatureCache.build(self.bundle, [p for s in self.samples for p in s.images],
+                                               FEATURE_BATCH, config.feature_cache_folder)
 
     # ----------------------------------------------------------------- setup
     def _teacher_records(self):
@@ -164,7 +172,7 @@ class Trainer:
         for position in order[start : start + size]:
             sample = self.samples[position]
             text = target_text(sample.findings, sample.impression, sample.language)
-            example = make_example(self.bundle, study_of(sample), text, sample.sample_id)
+            example = make_example(self.bundle, study_of(sample), text, sample.sample_id, self.features)
             record = self.records.get(sample.sample_id) if self.records is not None else None
             segments.append(self.objective.build(example, self.settings, generator, record))
         return segments
