@@ -3,9 +3,9 @@ unfused, on the same model in one run (METHOD.md section 3, speed metrics).
 
 For every run kind (``fixed`` = ``--ignore-eos`` runs of exactly the token budget, ``natural`` =
 stop at EOS) and batch size: warm-up runs of every mode, then the repeats, taken in turns across
-the modes, whose medians are reported, with the per-phase times of ``PhaseTimer`` (device-synchronised). ``ar`` is next-token autoregressive
-decoding on the same weights, one token per forward: what an AR model of this size costs, the
-paper's speed baseline.
+the modes, whose medians are reported, with the per-phase times of ``PhaseTimer``
+(device-synchronised). ``ar`` is next-token autoregressive decoding on the same weights, one token
+per forward: what an AR model of this size costs, the paper's speed baseline.
 
 Several CPU formats (``--quantize none,int8,bf16``) are measured one after the other on the same
 weights; ``merge_format_reports`` joins them and ``best_ratio`` gives each mode its fastest format:

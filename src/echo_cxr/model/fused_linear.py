@@ -1,16 +1,17 @@
 """Sibling projections of one input as one matrix product (CPU int8 / bf16 decoding).
 
-A decoder layer multiplies the same hidden states by q, k and v, and again by gate and up. On a
-CPU the small-M products of decoding run faster as one wide product than as several narrow ones
-(fbgemm int8, 16 tokens, 2 cores: the 0.5B layers' products 33 -> 25 ms per forward, one token
-21 -> 17 ms; docs/benchmarks.md, section 0), and the activations are quantised once instead of per
-projection. ``fuse_projections`` stacks the float weights of each group into one linear layer,
-converts it with the format's factory, and puts a ``ProjectionSlice`` where each projection was:
-the first slice called with an input computes the whole product, its siblings called with the same
-tensor object read their columns of it (as the stock layers call them: one after the other, on one
-input). Another input, a repeated call, or an in-place write in between (seen through the version
-counter; inference-mode tensors have none) recomputes the product. With per-output-channel weight scales (the int8
-format) the columns are bit-identical to separate layers: tests/model/test_fused_linear.py.
+A decoder layer multiplies the same hidden states by q, k and v, and again by gate and up. On a CPU
+the small-M products of decoding run faster as one wide product than as several narrow ones (fbgemm
+int8, 2 cores, bench/stream_linear.py: the 0.5B layers' products 41.7 -> 37.6 ms per forward at 16
+tokens, 22.4 -> 18.9 ms at one; docs/benchmarks.md, section 0), and the activations are quantised
+once instead of per projection. ``fuse_projections`` stacks the float weights of each group into one
+linear layer, converts it with the format's factory, and puts a ``ProjectionSlice`` where each
+projection was: the first slice called with an input computes the whole product, its siblings called
+with the same tensor object read their columns of it (as the stock layers call them: one after the
+other, on one input). Another input, a repeated call, or an in-place write in between (seen through
+the version counter; inference-mode tensors have none) recomputes the product. With
+per-output-channel weight scales (the int8 format) the columns are bit-identical to separate layers:
+tests/model/test_fused_linear.py.
 """
 
 from __future__ import annotations

@@ -57,13 +57,17 @@ def chat_messages(num_images: int, instruction: str) -> list[dict]:
     return [{"role": "user", "content": content}]
 
 
-def encode_study(processor, study: Study) -> EncodedPrompt:
-    """Chat template with ``add_generation_prompt=True``, then the processor (resize, patchify)."""
-    images = [load_image(image) for image in study.images]
-    text = processor.apply_chat_template(
-        chat_messages(len(images), study.instruction), add_generation_prompt=True, tokenize=False
+def prompt_text(processor, study: Study) -> str:
+    """The study's chat prompt as text (``add_generation_prompt=True``), one image token per view."""
+    return processor.apply_chat_template(
+        chat_messages(len(study.images), study.instruction), add_generation_prompt=True, tokenize=False
     )
-    batch = processor(text=[text], images=images, return_tensors="pt")
+
+
+def encode_study(processor, study: Study) -> EncodedPrompt:
+    """``prompt_text``, then the processor (resize, patchify)."""
+    images = [load_image(image) for image in study.images]
+    batch = processor(text=[prompt_text(processor, study)], images=images, return_tensors="pt")
     return EncodedPrompt(batch["input_ids"][0], batch.get("pixel_values"), batch.get("image_grid_thw"))
 
 

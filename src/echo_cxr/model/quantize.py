@@ -10,11 +10,13 @@ vision tower, embeddings, norms, attention and the residual stream stay as loade
   exist, else float32); said on stderr and recorded as ``bundle.quantize``. Off the CPU, and for
   non-float32 models, ``auto`` is ``none``.
 
-In int8 and bf16 the projections of one input (q/k/v, gate/up) become one product (model/fused_linear.py).
-On a CPU the small-M matrix products of decoding are bound by weight traffic and, for float32, by
-compute at 8-16 tokens: both modes move fewer bytes, and their kernels keep a block of 8-16 tokens
-nearly as cheap as one (docs/benchmarks.md). Both change the numbers: the benchmark reports token
-agreement with float32 and docs/benchmarks.md the quality on trained weights.
+In int8 and bf16 the projections of one input (q/k/v, gate/up) become one product
+(model/fused_linear.py). On a CPU the small-M matrix products of decoding are bound by weight
+traffic and, for float32, by compute at 8-16 tokens: both modes move fewer bytes, and their kernels
+make a block of 8-16 tokens cost far less than 8-16 single tokens (1.4-2x one with int8 here,
+docs/benchmarks.md, section 0). Both change the numbers:
+the benchmark reports token agreement with float32 and docs/benchmarks.md the quality on trained
+weights.
 """
 
 from __future__ import annotations

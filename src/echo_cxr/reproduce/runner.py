@@ -101,9 +101,13 @@ class Reproduction:
         args += [f"{k}={'null' if v is None else v}" for k, v in settings.items()]
         return args
 
+    def finished(self, name: str) -> bool:
+        """Run ``name`` has its model (trained here or adopted)."""
+        return (self.run_dir(name) / "model" / "config.json").is_file()
+
     def train(self, run: Run) -> None:
         folder = self.run_dir(run.name)
-        if (folder / "model" / "config.json").is_file():
+        if self.finished(run.name):
             return
         args = self._train_args(run)
         if (folder / "state").is_dir():
@@ -208,7 +212,7 @@ class Reproduction:
         if not (source / "model" / "config.json").is_file():
             raise EchoError(f"{source} is not a finished run (no model/config.json)")
         target = self.run_dir(name)
-        if (target / "model" / "config.json").is_file():
+        if self.finished(name):
             return
         if target.exists():
             shutil.rmtree(target)
@@ -221,8 +225,8 @@ class Reproduction:
         if name not in known:
             raise EchoError(f"unknown run {name!r}; choose one of {', '.join(sorted(known))}")
         run = next(r for r in RUNS if r.name == name)
-        if (self.run_dir(name) / "model" / "config.json").is_file():
-            return  # finished (or adopted): what it started from is not needed again
+        if self.finished(name):
+            return  # what it started from is not needed again
         for needed in (run.init, run.teacher):
             if needed:
                 self.train_with_dependencies(needed)

@@ -126,7 +126,9 @@ class TrainConfig(LossOptions):
 
     @property
     def feature_cache_folder(self) -> Path:
-        return Path(self.feature_cache_dir) if self.feature_cache_dir else Path(self.output_dir).parent / "vision_features"
+        if self.feature_cache_dir:
+            return Path(self.feature_cache_dir)
+        return Path(self.output_dir).parent / "vision_features"
 
     @property
     def records_dir(self) -> Path:

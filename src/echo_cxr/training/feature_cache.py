@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from echo_cxr.errors import EchoError
-from echo_cxr.model.inputs import EncodedPrompt, Study, chat_messages
+from echo_cxr.model.inputs import EncodedPrompt, Study, prompt_text
 
 CACHE_VERSION = 1
 CACHE_SUFFIX = ".features.pt"
@@ -44,9 +44,7 @@ class FeatureCache:
         """The prompt ``encode_study`` would give, with this cache's features instead of pixels."""
         rows = [self.index[str(image)] for image in study.images]
         grids = self.grids[rows]
-        text = processor.apply_chat_template(chat_messages(len(rows), study.instruction),
-                                             add_generation_prompt=True, tokenize=False)
-        text = expand_image_tokens(text, processor, grids)
+        text = expand_image_tokens(prompt_text(processor, study), processor, grids)
         input_ids = processor.tokenizer(text, return_tensors="pt")["input_ids"][0]
         return EncodedPrompt(input_ids, None, grids, image_features=[self.features[r] for r in rows])
 
