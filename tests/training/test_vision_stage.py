@@ -163,6 +163,31 @@ def test_a_tower_continues_from_an_earlier_run_at_another_resolution(phantom_dat
     assert all(torch.allclose(heads[0][k], heads[1][k], atol=1e-6) for k in heads[0])
 
 
+def test_a_new_language_model_and_tokenizer_over_a_stage0_tower(phantom_data, tmp_path):
+    from echo_cxr.errors import EchoError
+    from echo_cxr.training.config import load_config
+    from echo_cxr.training.run_setup import initial_bundle, read_samples
+
+    train, val = phantom_data
+    tower = tmp_path / "tower"
+    cli(["train", "vision", f"train_data={train}", f"val_data={val}", f"output_dir={tower}", "max_steps=1",
+         "batch_size=4", "eval_every=1", *TINY_SHAPE, "--quiet"])
+    ar = [f"output_dir={tmp_path / 'ar'}", f"train_data={train}", "init=scratch", f"vision_init={tower / 'model'}",
+          *TINY_SHAPE]
+    config = load_config(None, [*ar, "scratch.vocab_size=420"], "ar")
+    bundle = initial_bundle(config, read_samples(config.train_data))
+    donor = load(str(tower / "model"))
+    assert len(bundle.tokenizer) != len(donor.tokenizer)
+    assert bundle.model.config.text_config.vocab_size == len(bundle.tokenizer)
+    for (name, a), b in zip(donor.model.model.visual.state_dict().items(), bundle.model.model.visual.state_dict().values()):
+        assert torch.equal(a, b), name
+    other = load_config(None, [*ar, "scratch.vision_hidden_size=48"], "ar")
+    with pytest.raises(EchoError, match="does not match"):
+        initial_bundle(other, read_samples(other.train_data))
+    with pytest.raises(EchoError, match="vision_init needs init: scratch"):
+        load_config(None, [*ar, f"init={tower / 'model'}"], "ar")
+
+
 def test_cnn_baseline_and_image_use_run(phantom_data, tmp_path, capsys):
     train, val = phantom_data
     cli(["diagnose", "cnn-baseline", "--train", str(train), "--val", str(val), "--out", str(tmp_path / "cnn"),

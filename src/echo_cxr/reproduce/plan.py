@@ -9,7 +9,7 @@ from pathlib import Path
 from echo_cxr.errors import EchoError
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
-RUN_KINDS = ("vision", "ar_first", "ar", "rad", "rad_b4", "dcd", "baseline")
+RUN_KINDS = ("vision", "vision_more", "ar_first", "ar", "rad", "rad_b4", "dcd", "baseline")
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,25 @@ class Run:
     objective: str
     base: str  # file under configs/phantom/
     init: str | None = None  # a run name, or None for the base config's init
+    vision_init: str | None = None  # a run name: a new language model and tokenizer over its tower
     teacher: str | None = None  # a run name
     records: str | None = None  # shared teacher-record folder name
     extra: dict = field(default_factory=dict)
 
 
+VISION_MORE = "vision_more"  # the kind whose training adds the extra stage-0 studies (profile data.vision_extra)
+
 RUNS = (
-    Run("vision", "vision", "vision", "vision.yaml"),
+    # stage 0 in two parts: the tower on the training studies, then continued on those plus fresh
+    # ones (on val, the first part's catheter recall stopped rising as it memorised its 30,000
+    # studies: docs/training.md, stage 0)
+    Run("vision_first", "vision", "vision", "vision.yaml"),
+    Run("vision", VISION_MORE, "vision", "vision.yaml", init="vision_first"),
     # ECHO-AR in two parts, each with its own warm-up and cosine decay: on val, the first epoch's
     # clinical F1 was still rising when its learning rate reached 0 (docs/training.md, stage 1)
-    Run("ar_first", "ar_first", "ar", "ar.yaml", init="vision"),
+    # (a new language model and tokenizer over the stage-0 tower: the profile's vocabulary, not the
+    # one stage 0 happened to build)
+    Run("ar_first", "ar_first", "ar", "ar.yaml", vision_init="vision"),
     Run("ar", "ar", "ar", "ar.yaml", init="ar_first"),
     Run("rad_b8", "rad", "rad", "rad_block8.yaml", init="ar"),
     # block 4 starts from RAD block 8 (its noisy blocks already attend both ways), not from ECHO-AR:

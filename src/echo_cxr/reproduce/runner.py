@@ -11,11 +11,13 @@ from pathlib import Path
 
 from echo_cxr.errors import EchoError
 from echo_cxr.phantom.config import DEFAULT_LATERAL_PROB
-from echo_cxr.reproduce.plan import CONFIG_DIR, RUNS, VARIANT_GROUPS, VARIANTS, Profile, Run, Variant
+from echo_cxr.reproduce.plan import CONFIG_DIR, RUNS, VARIANT_GROUPS, VARIANTS, VISION_MORE, Profile, Run, Variant
 
 TIMINGS = "timings.json"
 TEST, SECOND_TEST = "test", "test2"
 SECOND_TEST_DIR = "data_test2"
+VISION_EXTRA_DIR = "data_vision_extra"  # fresh training studies for the second part of stage 0
+VISION_EXTRA_SEED_OFFSET = 100  # their seed: the profile's plus this
 PROBE_LABEL, PROBE_SLUG = "Stage-0 tower (probe)", "stage0_probe"
 COMMANDS = "commands.log"
 SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom,repetition"
@@ -71,6 +73,20 @@ class Reproduction:
             "data"))
         self._subsets()
 
+    def vision_extra(self) -> Path | None:
+        """The extra stage-0 training studies (profile ``data.vision_extra``), drawn on first use."""
+        count = int(self.profile.data.get("vision_extra", 0))
+        if not count:
+            return None
+        folder = self.work / VISION_EXTRA_DIR
+        if not (folder / "manifest.json").is_file():
+            lateral = self.profile.data.get("lateral_prob", DEFAULT_LATERAL_PROB)
+            self._timed("data vision_extra", lambda: self._cli(
+                ["phantom", "--out", str(folder), "--n", str(count), "--seed",
+                 str(self.profile.seed + VISION_EXTRA_SEED_OFFSET), "--lang", "both", "--split", "train",
+                 "--lateral-prob", str(lateral), "--overwrite"], "data vision_extra"))
+        return folder / "train" / "train.json"
+
     def _subsets(self) -> None:
         """val_sub.json (training-time validation) and speed.json (test samples timed one by one)."""
         val = json.loads((self.data / "val" / "val.json").read_text())
@@ -83,17 +99,23 @@ class Reproduction:
 
     def _train_args(self, run: Run) -> list[str]:
         # stage 0 validates on every val study (a cheap probe); the decoding stages on val_sub
-        val = self.data / "val" / ("val.json" if run.kind == "vision" else "val_sub.json")
+        stage0 = run.objective == "vision"
+        val = self.data / "val" / ("val.json" if stage0 else "val_sub.json")
+        train = [self.data / "train" / "train.json"]
+        if run.kind == VISION_MORE and (extra := self.vision_extra()):
+            train.append(extra)
         args = ["train", run.objective,
                 "--config", str(CONFIG_DIR / "phantom" / run.base), "--quiet",
-                f"train_data={self.data / 'train' / 'train.json'}",
+                f"train_data={','.join(map(str, train))}",
                 f"val_data={val}", f"output_dir={self.run_dir(run.name)}",
                 f"seed={self.profile.seed}"]
-        if run.kind == "vision":
+        if stage0 or run.vision_init:
             args += [f"scratch.{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
                      for k, v in self.profile.shape.items()]
-        if run.init:
-            args.append(f"init={self.run_dir(run.init) / 'model'}")
+        if run.init:  # a whole checkpoint: no tower of another one (ar.yaml's vision_init is for ar_first)
+            args += [f"init={self.run_dir(run.init) / 'model'}", "vision_init=null"]
+        if run.vision_init:
+            args += ["init=scratch", f"vision_init={self.run_dir(run.vision_init) / 'model'}"]
         if run.teacher:
             args += ["init=teacher", f"teacher={self.run_dir(run.teacher) / 'model'}",
                      f"teacher_records={self.work / 'records' / run.records}"]
@@ -227,7 +249,7 @@ class Reproduction:
         run = next(r for r in RUNS if r.name == name)
         if self.finished(name):
             return  # what it started from is not needed again
-        for needed in (run.init, run.teacher):
+        for needed in (run.init, run.vision_init, run.teacher):
             if needed:
                 self.train_with_dependencies(needed)
         self.train(run)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 BUDGET_FROM_NOTHING_HOURS = 8.0
 BUDGET_FROM_TOWER_HOURS = 4.0
-TOWER_STAGES = ("train vision",)  # what a committed tower replaces
+TOWER_STAGES = ("train vision_first", "data vision_extra", "train vision")  # what a committed tower replaces
 PROBE_F1, DEVICE_RECALL = 0.95, 0.97
 AR_F1 = 0.90
 BASE_VS_AR, DCD_VS_BASE = 0.95, 0.95

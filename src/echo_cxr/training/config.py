@@ -60,6 +60,10 @@ class TrainConfig(LossOptions):
     max_samples: int | None = None  # use only the first N training samples (DCD needs a fraction)
     init: str = "scratch"
     scratch: ScratchModel = field(default_factory=ScratchModel)
+    # with init=scratch: the vision tower (model.visual.*) comes from this checkpoint, the language
+    # model and the tokenizer are new (a pretrained encoder under a new language model, as ECHO's
+    # Lingshu-7B init; Phantom's stage-0 tower under a tokenizer of another size)
+    vision_init: str | None = None
     teacher: str | None = None
     teacher_records: str | None = None  # default: <output_dir>/teacher_records
     block_length: int = 4
@@ -112,6 +116,7 @@ class TrainConfig(LossOptions):
              f"objective {self.objective} needs a teacher checkpoint (teacher: PATH)"),
             (self.max_grad_norm > 0, "max_grad_norm must be positive"),
             (self.max_samples is None or self.max_samples > 0, "max_samples must be positive"),
+            (self.vision_init is None or self.init == "scratch", "vision_init needs init: scratch"),
         ]
         for ok, message in checks:
             if not ok:

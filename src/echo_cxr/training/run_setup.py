@@ -63,6 +63,8 @@ def initial_bundle(config: TrainConfig, samples, device: str = "cpu"):
 
     if config.init == "scratch":
         bundle = scratch_bundle(config, samples)
+        if config.vision_init:
+            copy_vision_tower(bundle, config.vision_init)
     else:
         spec = config.teacher if config.init == "teacher" else config.init
         bundle = load(spec, device=device, seed=config.seed, max_pixels=config.max_pixels)
@@ -71,6 +73,21 @@ def initial_bundle(config: TrainConfig, samples, device: str = "cpu"):
 
         set_max_pixels(bundle.processor, config.max_pixels)
     return bundle
+
+
+def copy_vision_tower(bundle, source: str) -> None:
+    """Load the vision tower (patch embedding, blocks, merger) of checkpoint ``source`` into
+    ``bundle``'s; both towers must have the same tensors and shapes."""
+    from echo_cxr.model import load
+
+    theirs = load(source).model.model.visual.state_dict()
+    ours = bundle.model.model.visual
+    differ = sorted(set(theirs) ^ set(ours.state_dict()))
+    differ += sorted(k for k, v in ours.state_dict().items() if k in theirs and theirs[k].shape != v.shape)
+    if differ:
+        raise EchoError(f"vision_init {source}: its vision tower does not match the model's "
+                        f"(e.g. {', '.join(differ[:4])})")
+    ours.load_state_dict(theirs)
 
 
 def trained_bundle(bundle, config: TrainConfig, prediction: str, samples=()):
