@@ -73,18 +73,23 @@ class Reproduction:
             "data"))
         self._subsets()
 
+    def _draw_split(self, folder: Path, count: int, seed: int, split: str, stage: str) -> None:
+        """``count`` Phantom studies of one ``split`` with the profile's settings into ``folder``,
+        unless it already holds them."""
+        if (folder / "manifest.json").is_file():
+            return
+        lateral = self.profile.data.get("lateral_prob", DEFAULT_LATERAL_PROB)
+        self._timed(stage, lambda: self._cli(
+            ["phantom", "--out", str(folder), "--n", str(count), "--seed", str(seed), "--lang", "both",
+             "--split", split, "--lateral-prob", str(lateral), "--overwrite"], stage))
+
     def vision_extra(self) -> Path | None:
         """The extra stage-0 training studies (profile ``data.vision_extra``), drawn on first use."""
         count = int(self.profile.data.get("vision_extra", 0))
         if not count:
             return None
         folder = self.work / VISION_EXTRA_DIR
-        if not (folder / "manifest.json").is_file():
-            lateral = self.profile.data.get("lateral_prob", DEFAULT_LATERAL_PROB)
-            self._timed("data vision_extra", lambda: self._cli(
-                ["phantom", "--out", str(folder), "--n", str(count), "--seed",
-                 str(self.profile.seed + VISION_EXTRA_SEED_OFFSET), "--lang", "both", "--split", "train",
-                 "--lateral-prob", str(lateral), "--overwrite"], "data vision_extra"))
+        self._draw_split(folder, count, self.profile.seed + VISION_EXTRA_SEED_OFFSET, "train", "data vision_extra")
         return folder / "train" / "train.json"
 
     def _subsets(self) -> None:
@@ -153,12 +158,7 @@ class Reproduction:
         seed = self.profile.eval.get("second_test_seed")
         if seed is None:
             return False
-        folder = self.work / SECOND_TEST_DIR
-        if not (folder / "manifest.json").is_file():
-            lateral = self.profile.data.get("lateral_prob", DEFAULT_LATERAL_PROB)
-            self._timed("data test2", lambda: self._cli(
-                ["phantom", "--out", str(folder), "--n", str(self.profile.data["test"]), "--seed", str(seed),
-                 "--lang", "both", "--split", "test", "--lateral-prob", str(lateral), "--overwrite"], "data test2"))
+        self._draw_split(self.work / SECOND_TEST_DIR, self.profile.data["test"], seed, "test", "data test2")
         return True
 
     def _infer_args(self, variant: Variant, data: Path, out: Path, batch: int) -> list[str]:

@@ -81,13 +81,14 @@ def copy_vision_tower(bundle, source: str) -> None:
     from echo_cxr.model import load
 
     theirs = load(source).model.model.visual.state_dict()
-    ours = bundle.model.model.visual
-    differ = sorted(set(theirs) ^ set(ours.state_dict()))
-    differ += sorted(k for k, v in ours.state_dict().items() if k in theirs and theirs[k].shape != v.shape)
+    tower = bundle.model.model.visual
+    ours = tower.state_dict()
+    differ = sorted(set(theirs) ^ set(ours))
+    differ += sorted(k for k, v in ours.items() if k in theirs and theirs[k].shape != v.shape)
     if differ:
         raise EchoError(f"vision_init {source}: its vision tower does not match the model's "
                         f"(e.g. {', '.join(differ[:4])})")
-    ours.load_state_dict(theirs)
+    tower.load_state_dict(theirs)
 
 
 def trained_bundle(bundle, config: TrainConfig, prediction: str, samples=()):
