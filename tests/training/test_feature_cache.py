@@ -102,3 +102,28 @@ def test_a_trained_tower_cannot_use_cached_features(train_bundle, cache, image_p
     batch = pack([get_objective("ar").build(example, settings_for(train_bundle), generator(), None)])
     with pytest.raises(EchoError, match="frozen"):
         input_embeddings(train_bundle.model, batch, freeze_vision=False)
+
+
+def test_the_digest_follows_pixel_settings_not_processor_metadata(train_bundle, image_paths, tmp_path):
+    """A processor built in memory and the same one saved and read back (which adds ``auto_map``)
+    name the same cache; a changed resize bound names another. (ECHO-AR part 2 once recomputed its
+    part 1's features for that metadata.)"""
+    import copy
+
+    from echo_cxr.model.checkpoint import save_processor
+    from echo_cxr.model.processor import EchoProcessor
+    from echo_cxr.model.tiny import build_processor
+
+    def with_processor(processor):
+        bundle = copy.copy(train_bundle)
+        bundle.processor = processor
+        return bundle
+
+    built = build_processor(train_bundle.processor.tokenizer, train_bundle.processor.image_processor.size["longest_edge"])
+    save_processor(built, tmp_path)  # as a checkpoint writes it
+    reloaded = EchoProcessor.from_pretrained(tmp_path)
+    assert reloaded.image_processor.to_dict() != built.image_processor.to_dict()
+    digest = feature_cache.cache_digest(with_processor(built), image_paths)
+    assert feature_cache.cache_digest(with_processor(reloaded), image_paths) == digest
+    reloaded.image_processor.size["longest_edge"] *= 2
+    assert feature_cache.cache_digest(with_processor(reloaded), image_paths) != digest

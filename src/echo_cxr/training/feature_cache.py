@@ -9,7 +9,7 @@ placeholder expansion as the processor, tested token for token against it) with 
 image loading and processing were ~11 ms per sample and the frozen tower ~5 ms (docs/training.md).
 
 The cache is saved as one file named by a digest of the tower's weights, the image processor's
-settings and the image list, so the later stages that keep the same frozen tower (RAD and DCD
+pixel settings and the image list, so the later stages that keep the same frozen tower (RAD and DCD
 start from the AR model) reuse it instead of computing it again.
 """
 
@@ -27,6 +27,8 @@ from echo_cxr.model.inputs import EncodedPrompt, Study, prompt_text
 
 CACHE_VERSION = 1
 CACHE_SUFFIX = ".features.pt"
+# the image processor's attributes besides ``PixelSpec`` that change its pixels
+PIXEL_STEPS = ("resample", "do_resize", "do_rescale", "rescale_factor", "do_normalize", "do_convert_rgb")
 
 
 @dataclass
@@ -89,10 +91,20 @@ def cache_digest(bundle, paths: list[str]) -> str:
     for name, tensor in sorted(bundle.model.model.visual.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-    processor = bundle.processor.image_processor
-    digest.update(repr(sorted((k, str(v)) for k, v in processor.to_dict().items())).encode())
+    digest.update(repr(pixel_settings(bundle.processor.image_processor)).encode())
     digest.update("\n".join(paths).encode())
     return digest.hexdigest()[:24]
+
+
+def pixel_settings(image_processor) -> tuple:
+    """The image processor's settings that change its ``pixel_values``: resize bounds, patch grid,
+    normalisation, resampling and the steps it runs. Not its whole ``to_dict()``: that also carries
+    metadata (``auto_map`` once the processor has been saved) that differs between a processor
+    built in memory and the same one read back, which would recompute identical features."""
+    from echo_cxr.training.vision_data import PixelSpec
+
+    steps = tuple((key, str(getattr(image_processor, key, None))) for key in PIXEL_STEPS)
+    return PixelSpec.of(image_processor), steps
 
 
 @torch.no_grad()  # not inference mode: the features go into graphs that training differentiates
