@@ -18,7 +18,7 @@ def reproduce(
     tower: Path = typer.Option(None, "--tower", help="A finished stage-0 run (e.g. artifacts/phantom-tower) used "
                                "instead of training the vision tower; it must come from this profile's data."),
     adopt: list[str] = typer.Option(None, "--adopt", help="RUN=FOLDER: a finished run used instead of training "
-                                    "RUN (e.g. ar_first=artifacts/phantom-ar-first); repeatable; same data as this profile."),
+                                    "RUN (e.g. ar=artifacts/phantom-ar); repeatable; same data as this profile."),
     until: str = typer.Option(None, "--until", help="Only make the data and train this run and what it needs "
                               "(e.g. vision); no evaluation."),
 ) -> None:
