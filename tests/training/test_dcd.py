@@ -183,3 +183,16 @@ def test_repetition_detector():
     assert repeats_in_a_row([1, 2, 3, 4, 3, 4, 3, 4], 2, 3)
     assert not repeats_in_a_row([1, 2, 3, 4, 5, 6], 4, 2)
     assert repeats_in_a_row([5, 5, 5], 1, 3)
+
+
+def test_one_writer_at_a_time_per_records_folder(tmp_path):
+    """Two rollouts into one folder would number their shards alike and overwrite each other's
+    (seen once: a stopped reproduction's child process kept writing beside its restart)."""
+    from echo_cxr.errors import EchoError
+
+    settings = RolloutSettings(block_length=4)
+    with RecordStore(tmp_path / "teacher").writing():
+        with pytest.raises(EchoError, match="another process"):
+            collect_teacher_records(None, [], settings, RecordStore(tmp_path / "teacher"))
+        assert RecordStore(tmp_path / "teacher").load() == {}  # reading needs no lock
+    collect_teacher_records(None, [], settings, RecordStore(tmp_path / "teacher"))  # free again

@@ -4,6 +4,7 @@ is resumed, and every command and its wall-clock time are logged in the work fol
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -21,7 +22,37 @@ VISION_EXTRA_SEED_OFFSET = 100  # their seed: the profile's plus this
 PROBE_LABEL, PROBE_SLUG = "Stage-0 tower (probe)", "stage0_probe"
 COMMANDS = "commands.log"
 SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom,repetition"
+CHILD_GRACE_S = 30  # a stopped runner gives its stage's process this long to end before killing it
+CHILD_POLL_S = 1.0
 STRICT_FLOAT32 = "none"  # the reproduction scores the models themselves, not a CPU format (profile eval.quantize)
+
+
+def run_child(command: list[str]) -> int:
+    """Run a stage's process and return its exit code. A SIGTERM to the runner ends the stage's
+    process too (before, a stopped runner left it running, and a restart then wrote its teacher
+    records beside the orphan's): the child gets SIGTERM, then SIGKILL after ``CHILD_GRACE_S``, and
+    the runner exits with 128 + the signal. Ctrl-C reaches both through the terminal's process group."""
+    child = subprocess.Popen(command)
+    stopped: list[tuple[int, float]] = []
+
+    def stop(signum, frame):  # no waiting in here: the interrupted wait below holds Popen's lock
+        stopped.append((signum, time.monotonic()))
+        child.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=CHILD_POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                if stopped and time.monotonic() - stopped[0][1] > CHILD_GRACE_S:
+                    child.kill()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if stopped:
+        raise SystemExit(128 + stopped[0][0])
+    return code
 
 
 class Reproduction:
@@ -37,7 +68,7 @@ class Reproduction:
         with open(self.work / COMMANDS, "a") as log:
             log.write(f"[{stage}] echo-cxr {' '.join(args)}\n")
         print(f"[reproduce] {stage}: echo-cxr {' '.join(args[:2])} ...", file=sys.stderr, flush=True)
-        code = self._in_process(args) if self.profile.in_process else subprocess.run(command).returncode
+        code = self._in_process(args) if self.profile.in_process else run_child(command)
         if code != 0:
             raise EchoError(f"stage {stage} failed (exit {code}); rerun to resume from it")
 

@@ -4,21 +4,26 @@ The teacher decodes each training study itself (context = prompt + its own earli
 the ``confidence_threshold`` rule (commit every masked position with confidence >= tau, else the
 single most confident), one block at a time, recording for every committed position the step and
 its top-k distribution. Trajectories that end in a repetition loop (or never reach EOS) are
-dropped. Records are appended to shards under a folder with an index, so the phase resumes.
+dropped. Records are appended to shards under a folder with an index, so the phase resumes. One
+process at a time writes a folder (an exclusive lock): two would number their shards alike and
+overwrite each other's.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from echo_cxr.decoding import DecodeConfig, generate
+from echo_cxr.errors import EchoError
 from echo_cxr.training.teacher import TeacherRecord
 
 INDEX_FILE = "index.json"
+LOCK_FILE = ".lock"
 SHARD_PATTERN = "records-{:05d}.pt"
 TEACHER_STRATEGY = "confidence_threshold"
 
@@ -66,8 +71,11 @@ class RecordStore:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.index = self._read_index()
+
+    def _read_index(self) -> dict:
         index_path = self.folder / INDEX_FILE
-        self.index = json.loads(index_path.read_text()) if index_path.is_file() else {"shards": [], "dropped": {}}
+        return json.loads(index_path.read_text()) if index_path.is_file() else {"shards": [], "dropped": {}}
 
     def done(self) -> set[str]:
         return {sid for shard in self.index["shards"] for sid in shard["ids"]} | set(self.index["dropped"])
@@ -82,6 +90,16 @@ class RecordStore:
         tmp.write_text(json.dumps(self.index, indent=1))
         tmp.replace(self.folder / INDEX_FILE)
 
+    @contextmanager
+    def writing(self):
+        """Hold the folder's exclusive lock, with the index as it is on disk now."""
+        handle = _lock(self.folder / LOCK_FILE)
+        try:
+            self.index = self._read_index()
+            yield self
+        finally:
+            handle.close()
+
     def load(self) -> dict[str, TeacherRecord]:
         records = {}
         for shard in self.index["shards"]:
@@ -90,8 +108,30 @@ class RecordStore:
         return records
 
 
+def _lock(path: Path):
+    """An open file holding an exclusive lock on ``path``; an error if another process holds it."""
+    handle = open(path, "a")
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise EchoError(f"another process is writing the teacher records in {path.parent}; "
+                        "wait for it or stop it first") from None
+    return handle
+
+
 def collect_teacher_records(teacher, items, settings: RolloutSettings, store: RecordStore, progress=None) -> None:
-    """Decode every (sample_id, Study) not yet in ``store`` with the teacher; append in batches."""
+    """Decode every (sample_id, Study) not yet in ``store`` with the teacher; append in batches,
+    holding the store's lock throughout."""
+    with store.writing():
+        _collect(teacher, items, settings, store, progress)
+
+
+def _collect(teacher, items, settings: RolloutSettings, store: RecordStore, progress) -> None:
     done = store.done()
     todo = [(sid, study) for sid, study in items if sid not in done]
     config = settings.decode_config()
