@@ -20,12 +20,14 @@ def reproduce(
     adopt: list[str] = typer.Option(None, "--adopt", help="RUN=FOLDER: a finished run used instead of training "
                                     "RUN (e.g. ar=artifacts/phantom-ar); repeatable; same data as this profile."),
     until: str = typer.Option(None, "--until", help="Only make the data and train this run and what it needs "
-                              "(e.g. vision); no evaluation."),
+                              "(e.g. vision; `data`: only the data); no evaluation."),
 ) -> None:
     from echo_cxr.reproduce.plan import Profile
     from echo_cxr.reproduce.results import write_results
-    from echo_cxr.reproduce.runner import Reproduction
+    from echo_cxr.reproduce.runner import DATA_ONLY, Reproduction
 
+    if until not in (None, DATA_ONLY):
+        Reproduction.check_run(until)  # before hours of data making, not after
     run = Reproduction(Profile.load(profile), workdir)
     if tower is not None:
         run.adopt_tower(tower)
@@ -36,8 +38,11 @@ def reproduce(
         run.adopt(name, Path(folder))
     if until is not None:
         run.make_data()
-        run.train_with_dependencies(until)
-        path = run.run_dir(until) / "model"
+        if until == DATA_ONLY:
+            path = run.data
+        else:
+            run.train_with_dependencies(until)
+            path = run.run_dir(until) / "model"
     else:
         path = write_results(run, docs) if results_only else run.run_all(docs)
     print(path)

@@ -21,6 +21,7 @@ VISION_EXTRA_DIR = "data_vision_extra"  # fresh training studies for the second 
 VISION_EXTRA_SEED_OFFSET = 100  # their seed: the profile's plus this
 PROBE_LABEL, PROBE_SLUG = "Stage-0 tower (probe)", "stage0_probe"
 COMMANDS = "commands.log"
+DATA_ONLY = "data"  # `--until data`: make the data only
 SCORE_METRICS = "bleu,rouge,meteor,cider_d,phantom,repetition"
 CHILD_GRACE_S = 30  # a stopped runner gives its stage's process this long to end before killing it
 CHILD_POLL_S = 1.0
@@ -273,10 +274,15 @@ class Reproduction:
         with open(self.work / COMMANDS, "a") as log:
             log.write(f"[train {name}] adopted {what} {source}\n")
 
-    def train_with_dependencies(self, name: str) -> None:
+    @staticmethod
+    def check_run(name: str) -> None:
+        """Raise unless ``name`` is one of the reproduction's runs."""
         known = {r.name for r in RUNS}
         if name not in known:
-            raise EchoError(f"unknown run {name!r}; choose one of {', '.join(sorted(known))}")
+            raise EchoError(f"unknown run {name!r}; choose one of {DATA_ONLY}, {', '.join(sorted(known))}")
+
+    def train_with_dependencies(self, name: str) -> None:
+        self.check_run(name)
         run = next(r for r in RUNS if r.name == name)
         if self.finished(name):
             return  # what it started from is not needed again
