@@ -33,18 +33,3 @@ def test_sigterm_to_the_runner_ends_the_child(tmp_path):
     with pytest.raises(ProcessLookupError):  # gone (and reaped by run_child)
         os.kill(child, 0)
 
-
-def test_unknown_until_fails_before_any_data_is_made(tmp_path, capsys):
-    from echo_cxr.reproduce.__main__ import main
-
-    argv = sys.argv
-    sys.argv = ["reproduce", "--profile", "configs/reproduce/mini.yaml", "--workdir", str(tmp_path / "w"),
-                "--until", "no_such_run"]
-    try:
-        with pytest.raises(SystemExit) as stop:
-            main()
-    finally:
-        sys.argv = argv
-    assert stop.value.code == 2
-    assert "unknown run 'no_such_run'" in capsys.readouterr().err
-    assert not (tmp_path / "w" / "data").exists()

@@ -64,3 +64,15 @@ def test_committed_runs_are_adopted_once_and_checked(tmp_path):
     run.adopt("ar", tower)
     assert (run.run_dir("ar") / "model" / "config.json").is_file()
     assert "[train ar] adopted a committed run" in (tmp_path / "work" / "commands.log").read_text()
+
+
+def test_unknown_until_fails_before_any_data_is_made(tmp_path, monkeypatch, capsys):
+    from echo_cxr.reproduce.__main__ import main
+
+    monkeypatch.setattr(sys, "argv", ["reproduce", "--profile", str(ROOT / "configs/reproduce/mini.yaml"),
+                                      "--workdir", str(tmp_path / "w"), "--until", "no_such_run"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    assert "unknown run 'no_such_run'" in capsys.readouterr().err
+    assert not (tmp_path / "w" / "data").exists()
