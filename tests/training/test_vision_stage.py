@@ -46,6 +46,21 @@ def test_grey_views_and_patchify_equal_the_image_processor(phantom_data, side):
     assert (pixel_values - reference["pixel_values"]).abs().max().item() == 0.0
 
 
+@pytest.mark.parametrize("patch_size, merge_size, side", [(14, 4, 224), (7, 4, 112)])
+def test_patchify_equals_the_processor_for_other_patch_grids(phantom_data, patch_size, merge_size, side):
+    from echo_cxr.model.tiny import build_processor, train_tokenizer
+
+    processor = build_processor(train_tokenizer(), side * side, patch_size=patch_size,
+                                merge_size=merge_size).image_processor
+    spec = PixelSpec.of(processor)
+    assert (spec.patch_size, spec.merge_size) == (patch_size, merge_size)
+    images = [Image.new("RGB", (300, 260), (90, 90, 90)), Image.new("RGB", (200, 90), (70, 70, 70))]
+    reference = processor(images=images, return_tensors="pt")
+    pixel_values, grid = patchify([grey_view(image, spec) for image in images], spec)
+    assert torch.equal(grid, reference["image_grid_thw"])
+    assert (pixel_values - reference["pixel_values"]).abs().max().item() == 0.0
+
+
 def test_view_cache_is_reused_only_for_the_same_studies(phantom_data, tmp_path):
     studies = unique_studies(read_datasets([str(phantom_data[0])]))
     spec = pixel_spec(56)
@@ -199,3 +214,29 @@ def test_cnn_baseline_and_image_use_run(phantom_data, tmp_path, capsys):
     result = json.loads((tmp_path / "use.json").read_text())
     assert result["samples"] == 3 and set(result["conditions"]) == {"own", "blank", "other"}
     assert "micro_f1_vs_other_truth" in result["conditions"]["other"]
+
+
+def test_label_loss_weights_scale_their_findings_columns_only():
+    from echo_cxr.training.label_training import label_loss, target_weights_of
+
+    names = ["nodule", "nodule:size=small", "pacemaker", "pacemaker:laterality=left"]
+    assert target_weights_of({}, names) is None
+    weights = target_weights_of({"pacemaker": 4.0}, names)
+    assert weights == (1.0, 1.0, 4.0, 4.0)
+    logits, targets = torch.randn(5, 4), (torch.rand(5, 4) > 0.5).float()
+    positive = torch.tensor([1.0, 2.0, 3.0, 1.5])
+    plain = label_loss(logits, targets, positive)
+    assert torch.allclose(label_loss(logits, targets, positive, (1.0,) * 4), plain)
+    per = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, pos_weight=positive, reduction="none")
+    assert torch.allclose(label_loss(logits, targets, positive, weights), (per[:, :2].sum() + 4 * per[:, 2:].sum()) / 20)
+
+
+@pytest.mark.parametrize("weights, error", [({"pacemakr": 2.0}, "unknown finding"), ({"pacemaker": 0}, "positive")])
+def test_label_loss_weights_are_checked_before_training(weights, error):
+    from echo_cxr.errors import EchoError
+    from echo_cxr.training.config import TrainConfig
+
+    with pytest.raises(EchoError, match=error):
+        TrainConfig(objective="vision", output_dir="x", train_data=["t.json"], label_loss_weights=weights)
+    with pytest.raises(EchoError, match="stage-0"):
+        TrainConfig(objective="ar", output_dir="x", train_data=["t.json"], label_loss_weights={"pacemaker": 2.0})

@@ -38,6 +38,8 @@ class VisionShape:
     fullatt_block_indexes: tuple[int, ...]
     window_size: int = 112
     tokens_per_second: int = 2
+    patch_size: int = 14  # the processor is built with the same patch and merge sizes
+    spatial_merge_size: int = 2
 
 
 @dataclass(frozen=True)

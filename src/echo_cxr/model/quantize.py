@@ -2,7 +2,8 @@
 vision tower, embeddings, norms, attention and the residual stream stay as loaded):
 
 - ``int8``: dynamic int8 linear layers (int8 weights with a scale per output channel, activations
-  quantised per call, fbgemm);
+  quantised per call, fbgemm; on a CPU with usable AMX, products of a block's rows run on oneDNN's
+  AMX-INT8 kernel instead, model/hybrid_int8.py);
 - ``bf16``: bfloat16 weights and bfloat16 products (oneDNN; AMX/AVX-512-BF16 where the CPU has it),
   float32 in and out, bias added in float32;
 - ``auto`` (the CPU default of every decoding command): the format this CPU runs fastest, chosen
@@ -22,7 +23,6 @@ weights.
 from __future__ import annotations
 
 import sys
-import warnings
 from dataclasses import dataclass
 
 from echo_cxr.errors import EchoError
@@ -103,7 +103,7 @@ def quantize_model(bundle, mode: str, announce: bool = True):
         return bundle
     if bundle.model.device.type != "cpu" or bundle.dtype != torch.float32:
         raise EchoError(f"--quantize {mode} is a CPU path for float32 models (use --dtype bfloat16 on a GPU)")
-    factory = bf16_linear if mode == "bf16" else int8_linear
+    factory = bf16_linear if mode == "bf16" else int8_factory()
     from echo_cxr.model.fused_linear import fuse_projections
 
     for prefix in QUANTIZED_MODULES:
@@ -121,13 +121,32 @@ def bf16_linear(linear):
 def int8_linear(linear):
     """torch's dynamic int8 linear (fbgemm) with one weight scale per output channel: a fused
     projection (model/fused_linear.py) then gives each projection's columns exactly as alone."""
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
-    from torch.ao.quantization import per_channel_dynamic_qconfig
+    from echo_cxr.model.hybrid_int8 import plain_int8_linear
 
-    linear.qconfig = per_channel_dynamic_qconfig
-    with warnings.catch_warnings():  # torch marks eager quantization as moving to torchao
-        warnings.simplefilter("ignore")
-        return DynamicInt8Linear.from_float(linear)
+    return plain_int8_linear(linear)
+
+
+def amx_int8_linear(linear):
+    """``int8_linear`` whose block-sized products run on oneDNN's AMX-INT8 kernel (model/hybrid_int8.py)."""
+    from echo_cxr.model.hybrid_int8 import HybridInt8Linear
+
+    return HybridInt8Linear.from_linear(linear)
+
+
+def int8_factory(features=None, engines=None):
+    """The int8 layer for this CPU: ``amx_int8_linear`` where AMX is usable and torch has oneDNN's
+    int8 engine, else ``int8_linear``. ``features`` / ``engines`` default to this machine's."""
+    from echo_cxr.model.hybrid_int8 import onednn_int8_available
+
+    if features is None:
+        from echo_cxr.model.cpu_features import detect
+
+        features = detect()
+    if engines is None:
+        import torch
+
+        engines = tuple(torch.backends.quantized.supported_engines)
+    return amx_int8_linear if features.has_amx and onednn_int8_available(engines) else int8_linear
 
 
 def swap_linear_layers(model, replacement) -> None:

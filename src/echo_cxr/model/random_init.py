@@ -30,6 +30,7 @@ def new_model(name: str, tokenizer, text: TextShape, vision: VisionShape, max_pi
         torch.manual_seed(seed)
         model = Qwen2_5_VLForConditionalGeneration._from_config(config, dtype=dtype, attn_implementation=attn)
     model.eval()
-    processor = build_processor(tokenizer, max_pixels)
+    processor = build_processor(tokenizer, max_pixels, patch_size=vision.patch_size,
+                                merge_size=vision.spatial_merge_size)
     special = resolve_special_ids(config, tokenizer)
     return LoadedModel(model, processor, tokenizer, special, name, defaults=ModelDefaults())

@@ -77,13 +77,18 @@ def train_tokenizer(texts: Iterable[str] = BUILTIN_CORPUS, vocab_size: int = DEF
     return tokenizer
 
 
-def build_processor(tokenizer, max_pixels: int, min_pixels: int | None = None):
-    """An ``EchoProcessor`` (PIL image processor + tokenizer + chat template) with this image budget."""
+def build_processor(tokenizer, max_pixels: int, min_pixels: int | None = None, *, patch_size: int | None = None,
+                    merge_size: int | None = None):
+    """An ``EchoProcessor`` (PIL image processor + tokenizer + chat template) with this image budget;
+    ``patch_size`` / ``merge_size``: the vision tower's (default: Qwen2.5-VL's 14 and 2)."""
     from transformers import Qwen2VLImageProcessorPil
 
     from echo_cxr.model.processor import EchoProcessor
 
-    side = Qwen2VLImageProcessorPil.patch_size * Qwen2VLImageProcessorPil.merge_size
+    patch_size = patch_size or Qwen2VLImageProcessorPil.patch_size
+    merge_size = merge_size or Qwen2VLImageProcessorPil.merge_size
+    side = patch_size * merge_size
     smallest = side * side  # one merged group of patches: the smallest image the encoder takes
-    image_processor = Qwen2VLImageProcessorPil(min_pixels=min_pixels or smallest, max_pixels=max_pixels)
+    image_processor = Qwen2VLImageProcessorPil(min_pixels=min_pixels or smallest, max_pixels=max_pixels,
+                                               patch_size=patch_size, merge_size=merge_size)
     return EchoProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=CHAT_TEMPLATE)

@@ -36,6 +36,9 @@ class ScratchModel:
     # Qwen2.5-VL's windowed attention suits large images; at 224 px every layer can attend globally,
     # which lets a tower trained from scratch compare distant structures (heart vs thorax width).
     vision_window_attention: bool = False
+    # the tower's patch grid: Qwen2.5-VL's 14-px patches, 2 x 2 patches merged into one LM token
+    vision_patch_size: int = 14
+    vision_spatial_merge_size: int = 2
 
     def shapes(self, vocab_size: int | None = None):
         """(TextShape, VisionShape) of this model; ``vocab_size=None``: the tokenizer's size."""
@@ -45,7 +48,8 @@ class ScratchModel:
                          self.num_key_value_heads, tuple(self.mrope_section), self.rope_theta, vocab_size, False)
         full = (self.vision_depth - 1,) if self.vision_window_attention else tuple(range(self.vision_depth))
         vision = VisionShape(self.vision_depth, self.vision_hidden_size, self.vision_intermediate_size,
-                             self.vision_heads, full)
+                             self.vision_heads, full, patch_size=self.vision_patch_size,
+                             spatial_merge_size=self.vision_spatial_merge_size)
         return text, vision
 
 
@@ -89,6 +93,9 @@ class TrainConfig(LossOptions):
     val_decode_samples: int = 4
     val_max_new_tokens: int = 160
     max_pixels: int | None = None
+    # stage 0 only: the loss of a finding's targets (presence and attributes) times this weight,
+    # e.g. {central_venous_catheter: 4.0}; findings not named keep weight 1
+    label_loss_weights: dict[str, float] = field(default_factory=dict)
     # loss and noise settings: inherited from LossOptions (noise_eps, step_weighting, ...)
     # DCD phase 1
     rollout_threshold: float = 0.9
@@ -122,8 +129,23 @@ class TrainConfig(LossOptions):
             if not ok:
                 raise EchoError(message)
         self.check_loss_options()
+        self._check_label_loss_weights()
         if isinstance(self.scratch, dict):
             self.scratch = build(ScratchModel, self.scratch, "scratch")
+
+    def _check_label_loss_weights(self) -> None:
+        if not self.label_loss_weights:
+            return
+        from echo_cxr.phantom import CATALOG
+
+        if self.objective != VISION_OBJECTIVE:
+            raise EchoError("label_loss_weights is a stage-0 (objective: vision) setting")
+        unknown = sorted(set(self.label_loss_weights) - {spec.name for spec in CATALOG})
+        if unknown:
+            raise EchoError(f"label_loss_weights: unknown finding(s) {', '.join(unknown)}")
+        self.label_loss_weights = {k: float(v) for k, v in self.label_loss_weights.items()}
+        if min(self.label_loss_weights.values()) <= 0:
+            raise EchoError("label_loss_weights must be positive")
 
     @property
     def vision_frozen(self) -> bool:

@@ -46,6 +46,10 @@ class LabelRun:
     save_every: int
     log_every: int
     seed: int
+    # "bf16": forward and loss under CPU/CUDA autocast to bfloat16 (weights and optimiser stay float32)
+    mixed_precision: str = "no"
+    # loss weight per target (target_names() order); None: every target 1
+    target_weights: tuple[float, ...] | None = None
 
 
 LabelModel = Callable[[list[list[torch.Tensor]]], torch.Tensor]  # studies' views -> (B, targets) logits
@@ -122,6 +126,33 @@ def _drop_rows_after(path: Path, step: int) -> None:
         path.write_text("".join(line + "\n" for line in kept))
 
 
+def target_weights_of(finding_weights: dict[str, float], names: list[str]) -> tuple[float, ...] | None:
+    """Per-target weights from per-finding ones: ``finding`` and ``finding:attr=value`` share its weight."""
+    if not finding_weights:
+        return None
+    return tuple(float(finding_weights.get(name.split(":", 1)[0], 1.0)) for name in names)
+
+
+def label_loss(logits: torch.Tensor, targets: torch.Tensor, positive_weight: torch.Tensor,
+               target_weights: tuple[float, ...] | None = None) -> torch.Tensor:
+    """Mean binary cross-entropy with positive weights; ``target_weights`` scale each target's column."""
+    if target_weights is None:
+        return nn.functional.binary_cross_entropy_with_logits(logits, targets, pos_weight=positive_weight)
+    per = nn.functional.binary_cross_entropy_with_logits(logits, targets, pos_weight=positive_weight, reduction="none")
+    return (per * torch.tensor(target_weights, dtype=per.dtype)).mean()
+
+
+def _autocast(mixed_precision: str):
+    """bfloat16 autocast for ``"bf16"`` (on the device of the default tensors: this loop's CPU), else nothing."""
+    import contextlib
+
+    if mixed_precision == "no":
+        return contextlib.nullcontext()
+    if mixed_precision != "bf16":
+        raise ValueError(f"label training supports mixed precision 'no' or 'bf16', not {mixed_precision!r}")
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
 def train_labels(model: LabelModel, modules: list[nn.Module], train: ViewSet, val: ViewSet | None,
                  run: LabelRun, out: Path, resume: bool = False, progress: Callable[[dict], None] | None = None
                  ) -> torch.Tensor:
@@ -149,8 +180,9 @@ def train_labels(model: LabelModel, modules: list[nn.Module], train: ViewSet, va
     started = time.perf_counter()
     while step < run.steps:
         index = batch_indices(step, len(train), run.batch_size, run.seed)
-        logits = model([train.views[i] for i in index])
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, targets[index], pos_weight=positive_weight)
+        with _autocast(run.mixed_precision):
+            logits = model([train.views[i] for i in index])
+        loss = label_loss(logits.float(), targets[index], positive_weight, run.target_weights)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, run.max_grad_norm)
         optimizer.step()

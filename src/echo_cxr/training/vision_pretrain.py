@@ -30,7 +30,7 @@ from echo_cxr.errors import EchoError
 from echo_cxr.training import run_setup
 from echo_cxr.training.config import TrainConfig
 from echo_cxr.training.label_targets import target_names
-from echo_cxr.training.label_training import LabelRun, predict_labels, prior_shift, train_labels
+from echo_cxr.training.label_training import LabelRun, target_weights_of, predict_labels, prior_shift, train_labels
 from echo_cxr.training.vision_data import PixelSpec, cached_view_set, patchify
 
 HEAD_FILE = "label_head.pt"
@@ -89,7 +89,8 @@ def label_run(config: TrainConfig, studies: int) -> LabelRun:
                     weight_decay=config.weight_decay, warmup_ratio=config.warmup_ratio,
                     max_grad_norm=config.max_grad_norm, positive_weight_cap=POSITIVE_WEIGHT_CAP,
                     eval_every=config.eval_every, save_every=config.save_every, log_every=config.log_every,
-                    seed=config.seed)
+                    seed=config.seed, mixed_precision=config.mixed_precision,
+                    target_weights=target_weights_of(config.label_loss_weights, target_names()))
 
 
 class VisionPretrainer:
