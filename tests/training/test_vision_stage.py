@@ -240,3 +240,11 @@ def test_label_loss_weights_are_checked_before_training(weights, error):
         TrainConfig(objective="vision", output_dir="x", train_data=["t.json"], label_loss_weights=weights)
     with pytest.raises(EchoError, match="stage-0"):
         TrainConfig(objective="ar", output_dir="x", train_data=["t.json"], label_loss_weights={"pacemaker": 2.0})
+
+
+def test_stage_0_refuses_fp16_before_training():
+    from echo_cxr.errors import EchoError
+    from echo_cxr.training.config import TrainConfig
+
+    with pytest.raises(EchoError, match="no or bf16"):
+        TrainConfig(objective="vision", output_dir="x", train_data=["t.json"], mixed_precision="fp16")

@@ -60,6 +60,20 @@ def int8_engine(features, engines) -> str | None:
     return None
 
 
+def this_cpu(features=None, engines=None):
+    """(``features``, ``engines``), each defaulting to this machine's: its CPU as
+    model/cpu_features.py sees it, and torch's quantized engines."""
+    if features is None:
+        from echo_cxr.model.cpu_features import detect
+
+        features = detect()
+    if engines is None:
+        import torch
+
+        engines = tuple(torch.backends.quantized.supported_engines)
+    return features, engines
+
+
 def choose_quantization(requested: str, *, device_type: str = "cpu", float32: bool = True,
                         features=None, engines=None) -> QuantizeChoice:
     """Resolve ``requested`` (``auto`` or a format) for this device and CPU. ``features``
@@ -71,14 +85,7 @@ def choose_quantization(requested: str, *, device_type: str = "cpu", float32: bo
         return QuantizeChoice("none", f"{device_type} device: the model's own dtype")
     if not float32:
         return QuantizeChoice("none", "the model is not float32")
-    if features is None:
-        from echo_cxr.model.cpu_features import detect
-
-        features = detect()
-    if engines is None:
-        import torch
-
-        engines = tuple(torch.backends.quantized.supported_engines)
+    features, engines = this_cpu(features, engines)
     limits = f" ({features.limits()})" if features.limits() else ""
     if features.has_amx:
         return QuantizeChoice("bf16", f"{features.model}: AMX bf16 tiles{limits}")
@@ -138,14 +145,7 @@ def int8_factory(features=None, engines=None):
     int8 engine, else ``int8_linear``. ``features`` / ``engines`` default to this machine's."""
     from echo_cxr.model.hybrid_int8 import onednn_int8_available
 
-    if features is None:
-        from echo_cxr.model.cpu_features import detect
-
-        features = detect()
-    if engines is None:
-        import torch
-
-        engines = tuple(torch.backends.quantized.supported_engines)
+    features, engines = this_cpu(features, engines)
     return amx_int8_linear if features.has_amx and onednn_int8_available(engines) else int8_linear
 
 

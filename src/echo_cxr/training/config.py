@@ -124,6 +124,8 @@ class TrainConfig(LossOptions):
             (self.max_grad_norm > 0, "max_grad_norm must be positive"),
             (self.max_samples is None or self.max_samples > 0, "max_samples must be positive"),
             (self.vision_init is None or self.init == "scratch", "vision_init needs init: scratch"),
+            (self.objective != VISION_OBJECTIVE or self.mixed_precision != "fp16",
+             "stage 0 (objective: vision) supports mixed_precision no or bf16"),
         ]
         for ok, message in checks:
             if not ok:

@@ -46,7 +46,7 @@ class LabelRun:
     save_every: int
     log_every: int
     seed: int
-    # "bf16": forward and loss under CPU/CUDA autocast to bfloat16 (weights and optimiser stay float32)
+    # "bf16": the forward under CPU autocast to bfloat16 (weights, optimiser and loss stay float32)
     mixed_precision: str = "no"
     # loss weight per target (target_names() order); None: every target 1
     target_weights: tuple[float, ...] | None = None
@@ -143,7 +143,7 @@ def label_loss(logits: torch.Tensor, targets: torch.Tensor, positive_weight: tor
 
 
 def _autocast(mixed_precision: str):
-    """bfloat16 autocast for ``"bf16"`` (on the device of the default tensors: this loop's CPU), else nothing."""
+    """CPU bfloat16 autocast for ``"bf16"`` (this loop runs on the CPU), else nothing."""
     import contextlib
 
     if mixed_precision == "no":

@@ -30,7 +30,7 @@ from echo_cxr.errors import EchoError
 from echo_cxr.training import run_setup
 from echo_cxr.training.config import TrainConfig
 from echo_cxr.training.label_targets import target_names
-from echo_cxr.training.label_training import LabelRun, target_weights_of, predict_labels, prior_shift, train_labels
+from echo_cxr.training.label_training import LabelRun, predict_labels, prior_shift, target_weights_of, train_labels
 from echo_cxr.training.vision_data import PixelSpec, cached_view_set, patchify
 
 HEAD_FILE = "label_head.pt"
